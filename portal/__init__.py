@@ -1,0 +1,1 @@
+"""Jimei Civic Portal: citizen reports, tickets and public figures."""
