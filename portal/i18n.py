@@ -1,8 +1,118 @@
-"""Locales, negotiation and translation helpers."""
+"""Locales, negotiation, translation and locale-aware formatting.
+
+Message ids are English; zh_Hans is the default locale. Catalogs live in
+``locales/<locale>/LC_MESSAGES/messages.po`` and are compiled to ``.mo`` by the setup step.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from portal.settings import PROJECT_ROOT
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+DEFAULT_LOCALE = "zh_Hans"
+LOCALE_DIR = PROJECT_ROOT / "locales"
+DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
+
+# The public contract spells locales as BCP 47 tags (?lang=zh-Hans); Babel spells them zh_Hans.
+TAGS = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
+_BY_TAG = {tag.lower(): locale for locale, tag in TAGS.items()}
+_REGION_TO_LOCALE = {
+    "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-my": "zh_Hans", "zh": "zh_Hans",
+    "zh-tw": "zh_Hant", "zh-hk": "zh_Hant", "zh-mo": "zh_Hant",
+}  # fmt: skip
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
 
 
 def N_(message: str) -> str:
     """Mark a module-level message for extraction; translate it where it is shown."""
     return message
+
+
+def locale_from_tag(tag: str | None) -> str | None:
+    """``zh-Hans``/``zh_hans``/``zh-TW``/``en-GB`` to one of LOCALES, or None."""
+    if not tag:
+        return None
+    key = tag.strip().replace("_", "-").lower()
+    if key in _BY_TAG:
+        return _BY_TAG[key]
+    if key in _REGION_TO_LOCALE:
+        return _REGION_TO_LOCALE[key]
+    if key.startswith("zh-hant"):
+        return "zh_Hant"
+    if key.startswith("zh"):
+        return "zh_Hans"
+    if key.startswith("en"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best of our locales for an Accept-Language header, by its q-values."""
+    if not accept_language:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        locale = locale_from_tag(tag)
+        if locale and quality > 0:
+            ranked.append((-quality, index, locale))
+    return min(ranked)[2] if ranked else None
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> NullTranslations:
+    found = Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+    return found
+
+
+class Translator:
+    """Translation and formatting for one locale: handed to templates and views."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        self.tag = TAGS[self.locale]
+        self._t = translations(self.locale)
+        self._babel = Locale.parse(self.locale)
+
+    def gettext(self, message: str, **values: Any) -> str:
+        text = self._t.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        values.setdefault("num", n)
+        return text % values
+
+    def datetime(self, value: dt.datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, format=format, tzinfo=DISTRICT_TZ, locale=self._babel)
+
+    def date(self, value: dt.datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_date(value.astimezone(DISTRICT_TZ), format=format, locale=self._babel)
+
+    def number(self, value: float | int) -> str:
+        return format_decimal(value, locale=self._babel)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translator(locale: str) -> Translator:
+    return Translator(locale)

@@ -1,0 +1,72 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from sqlmodel import Session
+
+from portal import pages
+from portal.db import make_engine, session_scope
+from portal.services import Services
+from portal.settings import Settings, get_settings
+from portal.templating import STATIC_DIR
+from portal.tickets import views as ticket_views
+from portal.web import PageContextMiddleware
+
+
+def provide_db_session(request: Request[Any, Any, Any]) -> Iterator[Session]:
+    yield from session_scope(request.app.state.services.engine)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    settings = settings or get_settings()
+    if services is None:
+        services = Services.build(settings, make_engine(settings.database_url))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def page_middleware(app: Any) -> PageContextMiddleware:
+        return PageContextMiddleware(app, secure_cookies=settings.secure_cookies)
+
+    return Litestar(
+        route_handlers=[
+            *pages.route_handlers,
+            *ticket_views.route_handlers,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                cache_control=None,
+                send_as_attachment=False,
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={"db_session": Provide(provide_db_session)},
+        middleware=[page_middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/open311"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        exception_handlers={Exception: pages.error_page},
+        request_max_body_size=settings.max_upload_mb * 1024 * 1024,
+        state=State({"services": services}),
+        openapi_config=None,
+        debug=settings.debug,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The factory uvicorn calls (``portal.app:app_from_env``)."""
+    return create_app()

@@ -1,0 +1,99 @@
+"""The ``portal`` command: serve, migrate, load demonstration data, and operators' helpers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from portal.settings import PROJECT_ROOT, get_settings
+
+
+def alembic_config(database_url: str | None = None) -> object:
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.attributes["database_url"] = database_url or get_settings().database_url
+    return config
+
+
+def db_upgrade(database_url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), "head")  # type: ignore[arg-type]
+
+
+def db_check(database_url: str | None = None) -> None:
+    """Fails when the models and the migrations disagree (a migration is missing)."""
+    from alembic import command
+
+    command.check(alembic_config(database_url))  # type: ignore[arg-type]
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        "portal.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        access_log=False,
+        log_level="info",
+    )
+
+
+def demo() -> None:
+    from portal.db import make_engine
+    from portal.demo import load_demo
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    summary = load_demo(engine)
+    print(summary)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="portal", description="Jimei Civic Portal")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="run the web server")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+
+    db_cmd = commands.add_parser("db", help="database migrations")
+    db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply every migration")
+    db_sub.add_parser("check", help="fail if the models need a migration that does not exist")
+
+    commands.add_parser("demo", help="load demonstration data (safe to run twice)")
+    commands.add_parser("settings", help="print the settings in force (secrets hidden)")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.host, args.port, args.workers, args.reload)
+    elif args.command == "db" and args.db_command == "upgrade":
+        db_upgrade()
+        print("database is up to date")
+    elif args.command == "db" and args.db_command == "check":
+        db_check()
+        print("models and migrations agree")
+    elif args.command == "demo":
+        demo()
+    elif args.command == "settings":
+        settings = get_settings()
+        for name, value in vars(settings).items():
+            shown = "(set)" if name == "secret_key" else value
+            print(f"PORTAL_{name.upper()} = {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

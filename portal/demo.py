@@ -1,0 +1,271 @@
+"""Loads the demonstration data of ``portal.demo_data`` into an upgraded database. Safe to run twice."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+from PIL import Image, ImageDraw
+from shapely.geometry import Polygon
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from portal import demo_data as data
+from portal.db import utcnow
+from portal.directory.models import Category, CategoryGroup, Department
+from portal.media import MediaStore, process_photo
+from portal.places.models import Community, GridCell, Street
+from portal.settings import get_settings
+from portal.tickets.codes import ALPHABET
+from portal.tickets.lifecycle import Action, Role, Status
+from portal.tickets.models import Photo, Ticket
+from portal.tickets.service import record_event
+
+
+def _names(names: data.Names) -> dict[str, str]:
+    return {"name_zh_hans": names.zh_Hans, "name_zh_hant": names.zh_Hant, "name_en": names.en}
+
+
+def _upsert(session: Session, model: type[SQLModel], key: str, value: str, **fields: Any) -> Any:
+    row = session.exec(select(model).where(getattr(model, key) == value)).first()
+    if row is None:
+        row = model(**{key: value}, **fields)
+    else:
+        for name, field_value in fields.items():
+            setattr(row, name, field_value)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_reference_data(session: Session) -> dict[str, dict[str, Any]]:
+    """Streets, communities, grid cells, departments and categories; returns them by slug."""
+    streets: dict[str, Street] = {}
+    communities: dict[str, Community] = {}
+    for position, street in enumerate(data.STREETS):
+        streets[street.slug] = _upsert(
+            session,
+            Street,
+            "slug",
+            street.slug,
+            lat=street.lat,
+            lng=street.lng,
+            position=position,
+            **_names(street.names),
+        )
+        for community in street.communities:
+            communities[community.slug] = _upsert(
+                session,
+                Community,
+                "slug",
+                community.slug,
+                street_id=streets[street.slug].id,
+                lat=community.lat,
+                lng=community.lng,
+                **_names(community.names),
+            )
+    cells: dict[str, GridCell] = {}
+    for cell in data.grid_cells():
+        home = communities[cell.community]
+        number = cell.code.split("-")[-1]
+        geometry = {"type": "Polygon", "coordinates": [[list(point) for point in cell.polygon]]}
+        cells[cell.code] = _upsert(
+            session,
+            GridCell,
+            "code",
+            cell.code,
+            community_id=home.id,
+            street_id=home.street_id,
+            boundary=json.dumps(geometry),
+            name_zh_hans=f"{home.name_zh_hans}第{number}网格",
+            name_zh_hant=f"{home.name_zh_hant}第{number}網格",
+            name_en=f"{home.name_en} grid {number}",
+        )
+    departments = {
+        d.slug: _upsert(session, Department, "slug", d.slug, **_names(d.names)) for d in data.DEPARTMENTS
+    }
+    groups = {
+        g.slug: _upsert(session, CategoryGroup, "slug", g.slug, icon=g.icon, position=i, **_names(g.names))
+        for i, g in enumerate(data.CATEGORY_GROUPS)
+    }
+    categories = {
+        c.slug: _upsert(
+            session,
+            Category,
+            "slug",
+            c.slug,
+            group_id=groups[c.group].id,
+            icon=c.icon,
+            default_department_id=departments[c.department].id,
+            response_hours=c.response_hours,
+            resolution_days=c.resolution_days,
+            position=i,
+            hint_zh_hans=c.hints.zh_Hans,
+            hint_zh_hant=c.hints.zh_Hant,
+            hint_en=c.hints.en,
+            **_names(c.names),
+        )
+        for i, c in enumerate(data.CATEGORIES)
+    }
+    return {
+        "streets": streets,
+        "communities": communities,
+        "cells": cells,
+        "departments": departments,
+        "categories": categories,
+    }
+
+
+def demo_code(index: int) -> str:
+    """Stable codes, so the demonstration tickets keep their addresses between loads."""
+    digest = hashlib.sha256(f"jimei-demo-{index}".encode()).digest()
+    raw = "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:8])
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def _demo_photo(index: int) -> bytes:
+    """A drawn picture standing in for a resident's photo (real JPEG bytes, through the real pipeline)."""
+    image = Image.new("RGB", (1200, 900), (120 + index * 7 % 80, 140, 150 + index * 13 % 60))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 600, 1200, 900), fill=(90, 90, 95))
+    draw.ellipse((300 + index * 20 % 400, 650, 700 + index * 20 % 400, 820), fill=(40, 40, 45))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _point_in(cell: GridCell) -> tuple[float, float]:
+    polygon = Polygon(json.loads(cell.boundary)["coordinates"][0])
+    point = polygon.representative_point()
+    return point.y, point.x
+
+
+STEPS: dict[str, list[Action]] = {
+    "submitted": [],
+    "dispatched": [Action.DISPATCH],
+    "accepted": [Action.DISPATCH, Action.ACCEPT],
+    "in_progress": [Action.DISPATCH, Action.ACCEPT, Action.PROGRESS],
+    "resolved": [Action.DISPATCH, Action.ACCEPT, Action.PROGRESS, Action.RESOLVE],
+    "closed": [Action.DISPATCH, Action.ACCEPT, Action.PROGRESS, Action.RESOLVE, Action.CLOSE],
+    "rejected": [Action.REJECT],
+    "merged": [Action.MERGE],
+}
+ROLE_OF = {
+    Action.DISPATCH: Role.DISPATCHER,
+    Action.REJECT: Role.DISPATCHER,
+    Action.MERGE: Role.DISPATCHER,
+    Action.ACCEPT: Role.DEPARTMENT,
+    Action.PROGRESS: Role.DEPARTMENT,
+    Action.RESOLVE: Role.DEPARTMENT,
+    Action.CLOSE: Role.SYSTEM,
+}
+HOURS_AFTER = {
+    Action.DISPATCH: 2,
+    Action.REJECT: 3,
+    Action.MERGE: 3,
+    Action.ACCEPT: 5,
+    Action.PROGRESS: 26,
+    Action.RESOLVE: 70,
+    Action.CLOSE: 70 + 7 * 24,
+}
+
+
+def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaStore) -> int:
+    made = 0
+    cells_by_community: dict[int, list[GridCell]] = {}
+    for cell in ref["cells"].values():
+        cells_by_community.setdefault(cell.community_id, []).append(cell)
+    now = utcnow()
+    for index, sample in enumerate(data.TICKETS):
+        key = f"demo-{index:03d}"
+        if session.exec(select(Ticket).where(Ticket.submission_key == key)).first() is not None:
+            continue
+        made += 1
+        category = ref["categories"][sample.category]
+        community = ref["communities"][sample.community]
+        cells = cells_by_community.get(community.id, [])
+        cell = cells[index % len(cells)] if cells else None
+        lat, lng = _point_in(cell) if cell else (community.lat, community.lng)
+        reported = now - timedelta(days=sample.days_ago, hours=index % 9)
+        ticket = Ticket(
+            code=demo_code(index),
+            submission_key=key,
+            category_id=category.id,
+            status=Status.SUBMITTED.value,
+            description=sample.description,
+            is_public=sample.public,
+            street_id=community.street_id,
+            community_id=community.id,
+            grid_id=cell.id if cell else None,
+            lat=lat,
+            lng=lng,
+            address=sample.address,
+            reporter_name=sample.reporter_name,
+            reporter_phone=sample.reporter_phone,
+            created_at=reported,
+            updated_at=reported,
+            version=0,
+        )
+        session.add(ticket)
+        session.flush()
+        record_event(session, ticket, Action.REPORT, Role.RESIDENT, at=reported)
+        if index % 4 == 0:
+            processed = process_photo(_demo_photo(index))
+            media.save(processed)
+            session.add(
+                Photo(
+                    ticket_id=ticket.id,
+                    digest=processed.digest,
+                    width=processed.width,
+                    height=processed.height,
+                    approved=index % 8 == 0,
+                )
+            )
+        _replay(session, ticket, sample, category, reported, now)
+    return made
+
+
+def _replay(
+    session: Session, ticket: Ticket, sample: data.DemoTicket, category: Category, reported: Any, now: Any
+) -> None:
+    for action in STEPS[sample.status]:
+        at = min(reported + timedelta(hours=HOURS_AFTER[action]), now - timedelta(minutes=5))
+        note = {
+            Action.PROGRESS: sample.progress_note,
+            Action.RESOLVE: sample.resolution_note,
+            Action.REJECT: sample.reject_reason,
+        }.get(action, "")
+        if action == Action.DISPATCH:
+            ticket.department_id = category.default_department_id
+            ticket.response_due = at + timedelta(hours=category.response_hours)
+            ticket.resolution_due = at + timedelta(days=category.resolution_days)
+        if action == Action.MERGE:
+            target = session.exec(
+                select(Ticket).where(
+                    Ticket.category_id == ticket.category_id,
+                    Ticket.id != ticket.id,
+                    Ticket.status != Status.MERGED.value,
+                )
+            ).first()
+            if target is None:
+                return
+            ticket.merged_into_id = target.id
+            target.supporters += 1
+            session.add(target)
+        record_event(session, ticket, action, ROLE_OF[action], public_note=note, at=at)
+
+
+def load_demo(engine: Engine) -> str:
+    settings = get_settings()
+    with Session(engine, expire_on_commit=False) as session:
+        ref = load_reference_data(session)
+        made = load_tickets(session, ref, MediaStore(settings.media_dir))
+        session.commit()
+    return (
+        f"demo data: {len(ref['streets'])} streets, {len(ref['communities'])} communities, "
+        f"{len(ref['cells'])} grid cells, {len(ref['departments'])} departments, "
+        f"{len(ref['categories'])} categories, {made} new tickets"
+    )

@@ -1,0 +1,77 @@
+"""Finding the grid cell, community and street of a point, and listing places for forms."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from portal.places.models import Community, GridCell, Street
+
+
+@dataclass(frozen=True)
+class GridMatch:
+    grid_id: int
+    grid_code: str
+    community_id: int
+    street_id: int
+
+
+class GridIndex:
+    """An in-memory spatial index of the grid cells' polygons (708 in Jimei: small, fast to build)."""
+
+    def __init__(self, cells: list[GridCell]) -> None:
+        self._cells = cells
+        self._polygons = [shape(json.loads(cell.boundary)) for cell in cells]
+        self._tree = STRtree(self._polygons) if self._polygons else None
+
+    def locate(self, lat: float, lng: float) -> GridMatch | None:
+        if self._tree is None:
+            return None
+        point = Point(lng, lat)
+        hits = self._tree.query(point, predicate="intersects")
+        if len(hits) == 0:
+            return None
+        cell = self._cells[int(min(hits))]  # a point on a shared edge goes to the first cell, every time
+        assert cell.id is not None
+        return GridMatch(cell.id, cell.code, cell.community_id, cell.street_id)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+
+class GridLocator:
+    """Builds the index on first use and rebuilds it when told the grid changed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._index: GridIndex | None = None
+        self._lock = threading.Lock()
+
+    def index(self) -> GridIndex:
+        with self._lock:
+            if self._index is None:
+                with Session(self._engine) as session:
+                    self._index = GridIndex(list(session.exec(select(GridCell).order_by(col(GridCell.id)))))
+            return self._index
+
+    def locate(self, lat: float, lng: float) -> GridMatch | None:
+        return self.index().locate(lat, lng)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._index = None
+
+
+def streets_with_communities(session: Session) -> list[tuple[Street, list[Community]]]:
+    streets = list(session.exec(select(Street).order_by(col(Street.position), col(Street.id))))
+    communities = list(session.exec(select(Community).order_by(col(Community.id))))
+    by_street: dict[int, list[Community]] = {}
+    for community in communities:
+        by_street.setdefault(community.street_id, []).append(community)
+    return [(street, by_street.get(street.id or 0, [])) for street in streets]

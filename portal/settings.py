@@ -1,0 +1,111 @@
+"""One settings object, read once from ``PORTAL_*`` environment variables.
+
+Every setting has an embedded default so that a fresh checkout runs with no
+configuration: SQLite in ./data, media on local disk, in-process stores.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"PORTAL_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"PORTAL_{name}")
+    return int(raw) if raw else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"PORTAL_{name}")
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A development secret kept in the data folder so restarts keep sessions valid."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` hits per ``seconds`` for one key."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        count, _, window = text.partition("/")
+        units = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+        number, _, unit = window.strip().partition(" ")
+        if not unit:
+            number, unit = "1", number
+        return cls(int(count), int(number) * units[unit.rstrip("s")])
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    secret_key: str
+    media_dir: Path
+    base_url: str
+    sms_adapter: str
+    debug: bool
+    secure_cookies: bool
+    max_upload_mb: int
+    rating_window_days: int
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("DATABASE_URL", f"sqlite:///{data_dir / 'portal.db'}"),
+            redis_url=_env("REDIS_URL", ""),
+            secret_key=_env("SECRET_KEY", "") or _persistent_secret(data_dir),
+            media_dir=Path(_env("MEDIA_DIR", str(data_dir / "media"))).resolve(),
+            base_url=_env("BASE_URL", "").rstrip("/"),
+            sms_adapter=_env("SMS_ADAPTER", "console"),
+            debug=_env_bool("DEBUG", False),
+            secure_cookies=_env_bool("SECURE_COOKIES", False),
+            max_upload_mb=_env_int("MAX_UPLOAD_MB", 45),
+            rating_window_days=_env_int("RATING_WINDOW_DAYS", 7),
+            rate_limits={
+                "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
+                "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
+                "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
+                "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
+            },
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

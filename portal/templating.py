@@ -1,0 +1,104 @@
+"""The Jinja environment and the one function that renders a page or its htmx fragment."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
+
+from portal.contact import mask_name, mask_phone, mask_phones_in_text
+from portal.i18n import LANGUAGE_NAMES, LOCALES, TAGS
+from portal.settings import PROJECT_ROOT
+from portal.web import html, is_htmx, page_of
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+@lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """A cache-busting URL: the content hash changes whenever the file does."""
+    file = STATIC_DIR / path
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.exists() else "missing"
+    return f"/static/{path}?v={digest}"
+
+
+def _query_with(request: Request[Any, Any, Any], **changes: str | None) -> str:
+    """The current path and query with some parameters replaced (None removes one)."""
+    params = {k: v for k, v in request.query_params.items() if k not in changes}
+    params.update({k: v for k, v in changes.items() if v is not None})
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def excerpt(text: str, length: int = 80) -> str:
+    """The start of a resident's text for lists, with any phone number in it masked."""
+    short = text if len(text) <= length else text[:length].rstrip() + "…"
+    return mask_phones_in_text(short)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.globals.update(
+        static=static_url, LOCALES=LOCALES, LANGUAGE_NAMES=LANGUAGE_NAMES, TAGS=TAGS, excerpt=excerpt
+    )
+    env.filters.update(mask_phone=mask_phone, mask_name=mask_name)
+    return env
+
+
+def context_for(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    page = page_of(request)
+    t = page.t
+    csrf = ScopeState.from_scope(request.scope).csrf_token
+    token = csrf if isinstance(csrf, str) else ""
+    return {
+        "request": request,
+        "page": page,
+        "t": t,
+        "locale": page.locale,
+        "lang": t.tag,
+        "elder": page.elder,
+        "nonce": page.nonce,
+        "csrf_token": token,
+        "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="%s">') % token,
+        "gettext": t.gettext,
+        "ngettext": t.ngettext,
+        "_": t.gettext,
+        "query_with": lambda **changes: _query_with(request, **changes),
+        "htmx": is_htmx(request),
+        "errors": {},
+    }
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """The full page, or only ``fragment`` when htmx asked for it."""
+    name = fragment if fragment and is_htmx(request) else template
+    values = context_for(request)
+    values.update(context or {})
+    body = environment().get_template(name).render(values)
+    merged = {"Vary": "HX-Request, Cookie, Accept-Language"}
+    merged.update(headers or {})
+    return html(body, status_code=status_code, headers=merged)

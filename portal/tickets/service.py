@@ -1,0 +1,239 @@
+"""Creating tickets, recording events, and the queries behind the public pages."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from portal.db import utcnow
+from portal.directory.models import Category
+from portal.tickets import lifecycle
+from portal.tickets.codes import new_code
+from portal.tickets.forms import CleanReport
+from portal.tickets.lifecycle import Action, Role, Status
+from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    digest: str
+    width: int
+    height: int
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    role: Role,
+    *,
+    public_note: str = "",
+    internal_note: str = "",
+    actor_id: int | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """Apply one lifecycle step: checks the table, appends the event, moves the status."""
+    source = Status(ticket.status) if ticket.id is not None and action != Action.REPORT else None
+    target = lifecycle.next_status(action, source, role)
+    assert ticket.id is not None
+    seq = session.exec(
+        select(func.coalesce(func.max(TicketEvent.seq), 0)).where(TicketEvent.ticket_id == ticket.id)
+    ).one()
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        seq=int(seq) + 1,
+        action=action.value,
+        from_status=source.value if source else None,
+        to_status=target.value,
+        actor_role=role.value,
+        actor_id=actor_id,
+        department_id=ticket.department_id,
+        public_note=public_note,
+        internal_note=internal_note,
+        at=at or utcnow(),
+    )
+    ticket.status = target.value
+    ticket.version += 1
+    ticket.updated_at = event.at
+    session.add(event)
+    session.add(ticket)
+    session.flush()
+    return event
+
+
+def find_by_key(session: Session, key: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.submission_key == key)).first()
+
+
+def find_by_code(session: Session, code: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.code == code)).first()
+
+
+def submit_report(
+    session: Session,
+    report: CleanReport,
+    photos: list[StoredPhoto],
+    *,
+    key: str,
+    role: Role = Role.RESIDENT,
+    locale: str = "zh_Hans",
+) -> tuple[Ticket, bool]:
+    """The ticket for this form key: made now (True), or the one an earlier try of the same key made (False)."""
+    existing = find_by_key(session, key)
+    if existing is not None:
+        return existing, False
+    for _attempt in range(5):
+        try:
+            with session.begin_nested():
+                ticket = _insert_ticket(session, report, photos, key=key, role=role, locale=locale)
+            return ticket, True
+        except IntegrityError:
+            # Either a concurrent retry of the same key won the race, or (rarely) the code collided.
+            existing = find_by_key(session, key)
+            if existing is not None:
+                return existing, False
+    raise RuntimeError("could not allocate a tracking code")
+
+
+def _insert_ticket(
+    session: Session, report: CleanReport, photos: list[StoredPhoto], *, key: str, role: Role, locale: str
+) -> Ticket:
+    now = utcnow()
+    ticket = Ticket(
+        code=new_code(),
+        submission_key=key,
+        category_id=report.category.id or 0,
+        status=Status.SUBMITTED.value,
+        description=report.description,
+        is_public=report.is_public,
+        street_id=report.grid.street_id
+        if report.grid
+        else (report.community.street_id if report.community else None),
+        community_id=report.grid.community_id
+        if report.grid
+        else (report.community.id if report.community else None),
+        grid_id=report.grid.grid_id if report.grid else None,
+        lat=report.lat,
+        lng=report.lng,
+        address=report.address,
+        reporter_name=report.name,
+        reporter_phone=report.phone,
+        reporter_role=role.value,
+        locale=locale,
+        created_at=now,
+        updated_at=now,
+        version=0,
+    )
+    session.add(ticket)
+    session.flush()
+    record_event(session, ticket, Action.REPORT, role, at=now)
+    for position, photo in enumerate(photos):
+        session.add(
+            Photo(
+                ticket_id=ticket.id or 0,
+                position=position,
+                digest=photo.digest,
+                width=photo.width,
+                height=photo.height,
+            )
+        )
+    if report.phone:
+        session.add(Follower(ticket_id=ticket.id or 0, phone=report.phone, kind="reporter", locale=locale))
+    session.flush()
+    return ticket
+
+
+def add_supporter(session: Session, ticket: Ticket, phone: str, locale: str) -> bool:
+    """Count a "me too" and make the resident follow the ticket. False when this phone already follows it."""
+    if phone:
+        already = session.exec(
+            select(Follower).where(Follower.ticket_id == ticket.id, Follower.phone == phone)
+        ).first()
+        if already is not None:
+            return False
+        session.add(Follower(ticket_id=ticket.id or 0, phone=phone, kind="supporter", locale=locale))
+    ticket.supporters += 1
+    record_event(session, ticket, Action.SUPPORT, Role.RESIDENT)
+    return True
+
+
+def timeline(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    return list(
+        session.exec(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.seq))
+        )
+    )
+
+
+def photos_of(session: Session, ticket: Ticket, *, approved_only: bool) -> list[Photo]:
+    query = select(Photo).where(Photo.ticket_id == ticket.id)
+    if approved_only:
+        query = query.where(col(Photo.approved).is_(True))
+    return list(session.exec(query.order_by(col(Photo.position), col(Photo.id))))
+
+
+def similar_open_tickets(
+    session: Session,
+    category_id: int,
+    *,
+    grid_id: int | None = None,
+    community_id: int | None = None,
+    limit: int = 3,
+) -> list[Ticket]:
+    """Open public tickets of the same kind in the same grid cell (or community): likely the same problem."""
+    if grid_id is None and community_id is None:
+        return []
+    open_states = [s.value for s in lifecycle.OPEN_STATUSES]
+    query = select(Ticket).where(
+        Ticket.category_id == category_id,
+        col(Ticket.is_public).is_(True),
+        col(Ticket.status).in_(open_states),
+    )
+    query = (
+        query.where(Ticket.grid_id == grid_id)
+        if grid_id is not None
+        else query.where(Ticket.community_id == community_id)
+    )
+    return list(session.exec(query.order_by(col(Ticket.created_at).desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    category: Category | None = None
+    street_id: int | None = None
+    status: Status | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    tickets: list[Ticket]
+    total: int
+    page: int
+    pages: int
+
+
+def board(session: Session, filters: BoardFilters) -> BoardPage:
+    query = select(Ticket).where(col(Ticket.is_public).is_(True), Ticket.status != Status.MERGED.value)
+    if filters.category is not None:
+        query = query.where(Ticket.category_id == filters.category.id)
+    if filters.street_id is not None:
+        query = query.where(Ticket.street_id == filters.street_id)
+    if filters.status is not None:
+        query = query.where(Ticket.status == filters.status.value)
+    total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, filters.page), pages)
+    rows = session.exec(
+        query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    return BoardPage(list(rows), total, page, pages)

@@ -1,0 +1,551 @@
+"""The resident's pages: report, confirmation, the ticket's public page, tracking and the board."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import anyio
+import segno
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.response import Redirect
+from markupsafe import Markup
+from sqlmodel import Session
+
+from portal import access
+from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text, normalize_mobile
+from portal.i18n import N_
+from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
+from portal.security import sign_value, unsign_value
+from portal.services import Services, client_address, services_of
+from portal.templating import render
+from portal.tickets import service
+from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
+from portal.tickets.forms import (
+    LAT_RANGE,
+    LNG_RANGE,
+    FormErrors,
+    ReportInput,
+    check_description,
+    check_location,
+    check_phone,
+    clean_text,
+    parse_coordinate,
+    validate_report,
+)
+from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
+from portal.tickets.models import Ticket
+from portal.web import page_of
+
+KEPT_PHOTOS = "kept-photos"
+
+
+def rate_limit(
+    request: Request[Any, Any, Any], services: Services, name: str, key: str | None = None
+) -> None:
+    verdict = services.limiter.hit(name, key or client_address(request), services.settings.rate_limits[name])
+    if not verdict.allowed:
+        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def _report_page(
+    request: Request[Any, Any, Any],
+    services: Services,
+    raw: ReportInput,
+    errors: FormErrors | None = None,
+    kept: list[dict[str, Any]] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response[str]:
+    reference = services.reference.get()
+    t = page_of(request).t
+    return render(
+        request,
+        "report/form.html",
+        {
+            "form": raw,
+            "errors": {k: t.gettext(v) for k, v in (errors.messages if errors else {}).items()},
+            "groups": reference.grouped_categories(),
+            "streets": [(s, reference.communities_of(s)) for s in reference.streets],
+            "kept": kept or [],
+            "max_photos": MAX_PHOTOS,
+            "similar": _similar_for(services, raw),
+        },
+        status_code=status_code,
+    )
+
+
+def _similar_for(services: Services, raw: ReportInput) -> list[Ticket]:
+    """Without JavaScript the similar tickets appear when the form comes back with a message."""
+    reference = services.reference.get()
+    category = reference.category_by_slug.get(raw.category)
+    if category is None:
+        return []
+    grid = None
+    if raw.lat and raw.lng:
+        lat = parse_coordinate(raw.lat, LAT_RANGE)
+        lng = parse_coordinate(raw.lng, LNG_RANGE)
+        grid = services.locator.locate(lat, lng) if lat is not None and lng is not None else None
+    community = reference.community_by_slug.get(raw.community)
+    if grid is None and community is None:
+        return []
+    with Session(services.engine) as session:
+        return service.similar_open_tickets(
+            session,
+            category.id or 0,
+            grid_id=grid.grid_id if grid else None,
+            community_id=community.id if community else None,
+        )
+
+
+@get("/report", sync_to_thread=False)
+def report_form(request: Request[Any, Any, Any]) -> Response[str]:
+    services = services_of(request)
+    raw = ReportInput(form_key=new_form_key(services.settings.secret_key))
+    raw.category = request.query_params.get("category", "")
+    return _report_page(request, services, raw)
+
+
+def _raw_from_form(form: Any) -> ReportInput:
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    return ReportInput(
+        form_key=text("form_key"),
+        category=text("category"),
+        description=text("description"),
+        lat=text("lat"),
+        lng=text("lng"),
+        community=text("community"),
+        address=text("address"),
+        name=text("name"),
+        phone=text("phone"),
+        visibility=text("visibility") or "public",
+        kept_photos=text("kept_photos"),
+    )
+
+
+async def _read_uploads(form: Any) -> list[bytes | None]:
+    """The chosen files' bytes; None for a file over the size limit (read no further than that)."""
+    uploads: list[bytes | None] = []
+    for item in form.getall("photos") if hasattr(form, "getall") else []:
+        if not isinstance(item, UploadFile) or not item.filename:
+            continue
+        data = await item.read(MAX_UPLOAD_BYTES + 1)
+        if not data:
+            continue
+        uploads.append(None if len(data) > MAX_UPLOAD_BYTES else data)
+    return uploads
+
+
+@post("/report")
+async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    services = services_of(request)
+    rate_limit(request, services, "report")
+    form = await request.form()
+    raw = _raw_from_form(form)
+    uploads = await _read_uploads(form)
+    handler = functools.partial(_handle_report, request, services, raw, uploads)
+    return await anyio.to_thread.run_sync(handler)
+
+
+def _kept_photos(services: Services, raw: ReportInput) -> list[dict[str, Any]]:
+    payload = unsign_value(services.settings.secret_key, KEPT_PHOTOS, raw.kept_photos)
+    if not isinstance(payload, list):
+        return []
+    return [p for p in payload if isinstance(p, dict) and _stored(services, str(p.get("d", "")))][:MAX_PHOTOS]
+
+
+def _stored(services: Services, digest: str) -> bool:
+    try:
+        return services.media.path(digest, "full").exists()
+    except ValueError:
+        return False
+
+
+def _store_uploads(
+    services: Services, uploads: list[bytes | None], kept: list[dict[str, Any]], errors: FormErrors
+) -> None:
+    """Process and keep every good photo, so a resident fixing another field need not choose them again."""
+    t_errors: list[str] = []
+    for data in uploads:
+        if len(kept) >= MAX_PHOTOS:
+            errors.add("photos", N_("You can add up to four photos."))
+            break
+        if data is None:
+            t_errors.append(N_("This photo is larger than 10 MB. Choose a smaller one or take a new photo."))
+            continue
+        try:
+            processed = process_photo(data)
+        except PhotoError as problem:
+            t_errors.append(problem.message)
+            continue
+        services.media.save(processed)
+        kept.append({"d": processed.digest, "w": processed.width, "h": processed.height})
+    if t_errors:
+        errors.add("photos", t_errors[0])
+
+
+def _handle_report(
+    request: Request[Any, Any, Any], services: Services, raw: ReportInput, uploads: list[bytes | None]
+) -> Response[Any]:
+    settings = services.settings
+    errors = FormErrors()
+    if not valid_form_key(settings.secret_key, raw.form_key):
+        raw.form_key = new_form_key(settings.secret_key)
+        errors.add("form", N_("This form had expired. Check your report and send it again."))
+
+    kept = _kept_photos(services, raw)
+    _store_uploads(services, uploads, kept, errors)
+    reference = services.reference.get()
+    clean = validate_report(
+        raw,
+        categories=reference.category_by_slug,
+        communities=reference.community_by_slug,
+        locator=services.locator,
+        errors=errors,
+    )
+    if errors or clean is None:
+        raw.kept_photos = sign_value(settings.secret_key, KEPT_PHOTOS, kept) if kept else ""
+        return _report_page(request, services, raw, errors, kept, status_code=422)
+
+    photos = [service.StoredPhoto(p["d"], int(p["w"]), int(p["h"])) for p in kept]
+    locale = page_of(request).locale
+    with Session(services.engine, expire_on_commit=False) as session:
+        ticket, created = service.submit_report(session, clean, photos, key=raw.form_key, locale=locale)
+        session.commit()
+    if created and ticket.reporter_phone:
+        t = page_of(request).t
+        link = _absolute(request, services, f"/t/{ticket.code}")
+        services.sms.send(
+            ticket.reporter_phone,
+            t.gettext("Jimei: report %(code)s received. Follow it at %(link)s", code=ticket.code, link=link),
+        )
+    response: Response[Any] = Redirect(
+        f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
+    )
+    access.grant(request, response, settings.secret_key, ticket.code, secure=settings.secure_cookies)
+    return response
+
+
+def _absolute(request: Request[Any, Any, Any], services: Services, path: str) -> str:
+    base = services.settings.base_url or str(request.base_url).rstrip("/")
+    return f"{base}{path}"
+
+
+def qr_svg(url: str, *, scale: int = 4) -> Markup:
+    qr = segno.make(url, error="m")
+    return Markup(qr.svg_inline(scale=scale, dark="#000", light="#fff", omitsize=False))  # noqa: S704
+
+
+@get("/report/done", sync_to_thread=True)
+def report_done(
+    request: Request[Any, Any, Any], db_session: Session, key: str = "", again: str = ""
+) -> Response[str]:
+    services = services_of(request)
+    ticket = (
+        service.find_by_key(db_session, key) if valid_form_key(services.settings.secret_key, key) else None
+    )
+    if ticket is None:
+        raise NotFoundException()
+    url = _absolute(request, services, f"/t/{ticket.code}")
+    return render(
+        request,
+        "report/done.html",
+        {
+            "ticket": ticket,
+            "again": bool(again),
+            "ticket_url": url,
+            "qr": qr_svg(url, scale=5),
+            "photos": service.photos_of(db_session, ticket, approved_only=False),
+        },
+    )
+
+
+@get("/report/check", sync_to_thread=False)
+def report_check(request: Request[Any, Any, Any], field: str = "", value: str = "") -> Response[str]:
+    """Inline validation of one field while the resident types (htmx)."""
+    problem = {"description": check_description, "phone": check_phone}.get(field, lambda _v: None)(
+        value[:4000]
+    )
+    t = page_of(request).t
+    return render(
+        request,
+        "components/_field_error.html",
+        {
+            "field_id": field if field in {"description", "phone"} else "x",
+            "message": t.gettext(problem) if problem else "",
+        },
+    )
+
+
+@get("/report/locate", sync_to_thread=True)
+def report_locate(
+    request: Request[Any, Any, Any], db_session: Session, lat: str = "", lng: str = "", category: str = ""
+) -> Response[str]:
+    """The grid cell and street of the resident's position, and similar open reports there (htmx)."""
+    services = services_of(request)
+    reference = services.reference.get()
+    errors = FormErrors()
+    found = check_location(
+        ReportInput(lat=lat, lng=lng), reference.community_by_slug, services.locator, errors
+    )
+    grid = found[2] if found else None
+    similar = []
+    chosen = reference.category_by_slug.get(category)
+    if grid is not None and chosen is not None:
+        similar = service.similar_open_tickets(db_session, chosen.id or 0, grid_id=grid.grid_id)
+    t = page_of(request).t
+    return render(
+        request,
+        "report/_location.html",
+        {
+            "problem": t.gettext(errors.messages["location"]) if "location" in errors.messages else "",
+            "street": reference.street_by_id.get(grid.street_id) if grid else None,
+            "community": reference.community_by_id.get(grid.community_id) if grid else None,
+            "grid": grid,
+            "lat": lat,
+            "lng": lng,
+            "similar": similar,
+            "reference": reference,
+        },
+    )
+
+
+# --- the ticket's page -----------------------------------------------------------------------
+
+
+def _ticket_or_404(session: Session, code: str) -> Ticket:
+    normal = normalize_code(code)
+    ticket = service.find_by_code(session, normal) if normal else None
+    if ticket is None:
+        raise NotFoundException()
+    return ticket
+
+
+def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ticket) -> dict[str, Any]:
+    services = services_of(request)
+    reference = services.reference.get()
+    unlocked = access.has_access(request, services.settings.secret_key, ticket.code)
+    events = [e for e in service.timeline(session, ticket) if e.action != Action.SUPPORT.value]
+    merged_into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
+    return {
+        "ticket": ticket,
+        "unlocked": unlocked,
+        "show_text": ticket.is_public or unlocked,
+        "description": ticket.description if unlocked else mask_phones_in_text(ticket.description),
+        "category": reference.category_by_id.get(ticket.category_id),
+        "street": reference.street_by_id.get(ticket.street_id),
+        "community": reference.community_by_id.get(ticket.community_id),
+        "department": reference.departments.get(ticket.department_id or 0),
+        "events": events,
+        "photos": service.photos_of(session, ticket, approved_only=not unlocked),
+        "is_open": Status(ticket.status) in OPEN_STATUSES,
+        "merged_into": merged_into,
+        "masked_name": mask_name(ticket.reporter_name),
+        "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
+        "can_unlock": bool(ticket.reporter_phone) and not unlocked,
+        "STATUS_LABELS": STATUS_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+        "Status": Status,
+    }
+
+
+@get("/t/{code:str}", sync_to_thread=True)
+def ticket_page(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+    ticket = _ticket_or_404(db_session, code)
+    if ticket.code != code:
+        return Redirect(f"/t/{ticket.code}", status_code=301)
+    return render(request, "tickets/page.html", ticket_context(request, db_session, ticket))
+
+
+@get("/t/{code:str}/qr.svg", sync_to_thread=True)
+def ticket_qr(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[bytes]:
+    ticket = _ticket_or_404(db_session, code)
+    url = _absolute(request, services_of(request), f"/t/{ticket.code}")
+    svg = str(qr_svg(url, scale=8))
+    return Response(
+        content=('<?xml version="1.0" encoding="utf-8"?>\n' + svg).encode(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket, digits: str) -> str | None:
+    """None when the digits match the reporter's phone; otherwise the message to show."""
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
+    digits = clean_text(digits)
+    if not (len(digits) == 4 and digits.isdigit()):
+        return N_("Enter the last four digits of the phone number given with the report.")
+    if not ticket.reporter_phone or last_four(ticket.reporter_phone) != digits:
+        return N_("Those digits do not match this ticket. Check them and try again.")
+    return None
+
+
+@post("/t/{code:str}/unlock", sync_to_thread=True)
+def ticket_unlock(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+    services = services_of(request)
+    ticket = _ticket_or_404(db_session, code)
+    form = anyio.from_thread.run(request.form)
+    problem = _unlock(request, services, ticket, str(form.get("digits", "")))
+    if problem is not None:
+        context = ticket_context(request, db_session, ticket)
+        context["unlock_error"] = page_of(request).t.gettext(problem)
+        return render(request, "tickets/page.html", context, status_code=422)
+    response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
+    access.grant(
+        request, response, services.settings.secret_key, ticket.code, secure=services.settings.secure_cookies
+    )
+    return response
+
+
+@post("/t/{code:str}/support", sync_to_thread=True)
+def ticket_support(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+    """ "Me too": count a supporter, and follow the ticket when a phone is given."""
+    services = services_of(request)
+    rate_limit(request, services, "support")
+    ticket = _ticket_or_404(db_session, code)
+    form = anyio.from_thread.run(request.form)
+    raw_phone = clean_text(str(form.get("phone", "")))
+    phone = normalize_mobile(raw_phone) if raw_phone else ""
+    t = page_of(request).t
+    problem: str | None = None
+    if phone is None:
+        problem = N_("Enter an 11-digit mainland mobile number, like 13812345678, or leave it empty.")
+    elif Status(ticket.status) not in OPEN_STATUSES or not ticket.is_public:
+        problem = N_("This ticket is no longer open. If the problem is back, please report it again.")
+    if problem is None and phone is not None:
+        added = service.add_supporter(db_session, ticket, phone, page_of(request).locale)
+        notice = (
+            N_("Thank you. You now follow this ticket.") if added else N_("You already follow this ticket.")
+        )
+        if not phone:
+            notice = N_("Thank you. We counted you as another resident with this problem.")
+        if request.headers.get("hx-request") == "true":
+            return render(
+                request,
+                "tickets/_support.html",
+                {**ticket_context(request, db_session, ticket), "support_notice": t.gettext(notice)},
+            )
+        return Redirect(f"/t/{ticket.code}?supported=1", status_code=303)
+    context = ticket_context(request, db_session, ticket)
+    context["support_error"] = t.gettext(problem or "")
+    return render(request, "tickets/page.html", context, fragment="tickets/_support.html", status_code=422)
+
+
+# --- tracking and the board ------------------------------------------------------------------
+
+
+@get("/track", sync_to_thread=False)
+def track_form(request: Request[Any, Any, Any]) -> Response[str]:
+    return render(request, "tickets/track.html", {"code": "", "errors": {}})
+
+
+@post("/track", sync_to_thread=True)
+def track_lookup(request: Request[Any, Any, Any], db_session: Session) -> Response[Any]:
+    services = services_of(request)
+    rate_limit(request, services, "track")
+    form = anyio.from_thread.run(request.form)
+    typed = clean_text(str(form.get("code", "")))[:40]
+    digits = clean_text(str(form.get("digits", "")))[:10]
+    t = page_of(request).t
+    normal = normalize_code(typed)
+    ticket = service.find_by_code(db_session, normal) if normal else None
+    errors: dict[str, str] = {}
+    if not typed:
+        errors["code"] = t.gettext("Enter the tracking code from your receipt or SMS.")
+    elif ticket is None:
+        errors["code"] = t.gettext(
+            "We could not find a ticket with this code. Check it against your receipt: codes use the letters A–Z (without I and O) and the digits 2–9."
+        )
+    elif digits and (problem := _unlock(request, services, ticket, digits)) is not None:
+        errors["digits"] = t.gettext(problem)
+    if errors or ticket is None:
+        return render(
+            request,
+            "tickets/track.html",
+            {"code": typed, "digits": digits, "errors": errors},
+            status_code=422,
+        )
+    response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
+    if digits:
+        access.grant(
+            request,
+            response,
+            services.settings.secret_key,
+            ticket.code,
+            secure=services.settings.secure_cookies,
+        )
+    return response
+
+
+@get("/tickets", sync_to_thread=True)
+def ticket_board(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    category: str = "",
+    street: str = "",
+    status: str = "",
+    page: str = "1",
+) -> Response[str]:
+    services = services_of(request)
+    reference = services.reference.get()
+    chosen_status = (
+        Status(status) if status in {s.value for s in Status} and status != Status.MERGED.value else None
+    )
+    chosen_street = reference.street_by_slug.get(street)
+    filters = service.BoardFilters(
+        category=reference.category_by_slug.get(category),
+        street_id=chosen_street.id if chosen_street else None,
+        status=chosen_status,
+        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+    )
+    result = service.board(db_session, filters)
+    return render(
+        request,
+        "tickets/board.html",
+        {
+            "result": result,
+            "filters": filters,
+            "selected": {
+                "category": category if filters.category else "",
+                "street": street if chosen_street else "",
+                "status": status if chosen_status else "",
+            },
+            "reference": reference,
+            "groups": reference.grouped_categories(),
+            "statuses": [s for s in Status if s != Status.MERGED],
+            "STATUS_LABELS": STATUS_LABELS,
+            "page_url": lambda number: _page_url(request, number),
+        },
+        fragment="tickets/_board_results.html",
+    )
+
+
+def _page_url(request: Request[Any, Any, Any], number: int) -> str:
+    from portal.templating import _query_with
+
+    return _query_with(request, page=str(number))
+
+
+route_handlers = [
+    report_form,
+    report_submit,
+    report_done,
+    report_check,
+    report_locate,
+    ticket_page,
+    ticket_qr,
+    ticket_unlock,
+    ticket_support,
+    track_form,
+    track_lookup,
+    ticket_board,
+]

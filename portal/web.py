@@ -1,0 +1,140 @@
+"""Per-request page context (locale, elder mode, CSP nonce), security headers and HTML rendering."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl
+
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.i18n import DEFAULT_LOCALE, Translator, locale_from_tag, negotiate, translator
+
+LANG_COOKIE = "lang"
+ELDER_COOKIE = "elder"
+YEAR = 365 * 24 * 3600
+
+
+@dataclass
+class PageContext:
+    locale: str
+    elder: bool
+    nonce: str
+    set_cookies: list[str] = field(default_factory=list)
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.locale)
+
+
+def _cookie_header(name: str, value: str, *, secure: bool) -> str:
+    flags = "; Secure" if secure else ""
+    return f"{name}={value}; Path=/; Max-Age={YEAR}; SameSite=Lax{flags}"
+
+
+def _read_cookies(scope: Scope) -> dict[str, str]:
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is the client's problem, not a 500
+                return {}
+            return {k: m.value for k, m in jar.items()}
+    return {}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def build_page_context(scope: Scope, *, secure: bool) -> PageContext:
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    cookies = _read_cookies(scope)
+    set_cookies: list[str] = []
+
+    locale = locale_from_tag(query.get("lang"))
+    if locale:
+        set_cookies.append(_cookie_header(LANG_COOKIE, locale, secure=secure))
+    else:
+        locale = (
+            locale_from_tag(cookies.get(LANG_COOKIE))
+            or negotiate(_header(scope, b"accept-language"))
+            or DEFAULT_LOCALE
+        )
+
+    elder_param = query.get("elder")
+    if elder_param in {"on", "off"}:
+        elder = elder_param == "on"
+        set_cookies.append(_cookie_header(ELDER_COOKIE, "1" if elder else "0", secure=secure))
+    else:
+        elder = cookies.get(ELDER_COOKIE) == "1"
+
+    return PageContext(locale=locale, elder=elder, nonce=secrets.token_urlsafe(12), set_cookies=set_cookies)
+
+
+def content_security_policy(nonce: str) -> str:
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+_STATIC_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"geolocation=(self), camera=(), microphone=(), payment=()"),
+]
+
+
+class PageContextMiddleware:
+    """Negotiates locale and elder mode once per request and adds the security headers to every response."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool = False) -> None:
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = build_page_context(scope, secure=self.secure_cookies)
+        scope.setdefault("state", {})["page"] = page
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(_STATIC_HEADERS)
+                headers.append((b"content-security-policy", content_security_policy(page.nonce).encode()))
+                headers.extend((b"set-cookie", c.encode("latin-1")) for c in page.set_cookies)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def page_of(request: Request[Any, Any, Any]) -> PageContext:
+    page = request.scope.get("state", {}).get("page")
+    if page is None:  # requests that bypassed the middleware (tests calling handlers directly)
+        page = build_page_context(request.scope, secure=False)
+        request.scope.setdefault("state", {})["page"] = page
+    return page
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def html(content: str, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(content=content, status_code=status_code, media_type=MediaType.HTML, headers=headers)

@@ -1,0 +1,143 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Read aloud with the browser's own speech synthesis, where it has one.
+  function setupReadAloud() {
+    var button = document.querySelector("[data-read-aloud]");
+    if (!button || !("speechSynthesis" in window)) return;
+    button.hidden = false;
+    var label = button.querySelector("span");
+    var startText = label.textContent;
+    button.addEventListener("click", function () {
+      if (window.speechSynthesis.speaking) {
+        window.speechSynthesis.cancel();
+        label.textContent = startText;
+        return;
+      }
+      var main = document.getElementById("main");
+      var utterance = new SpeechSynthesisUtterance(main.innerText);
+      utterance.lang = button.getAttribute("data-lang") === "en" ? "en" : (button.getAttribute("data-lang") === "zh-Hant" ? "zh-HK" : "zh-CN");
+      utterance.rate = 0.9;
+      utterance.onend = function () { label.textContent = startText; };
+      label.textContent = button.getAttribute("data-label-stop");
+      window.speechSynthesis.speak(utterance);
+    });
+  }
+
+  // "Use my location": fill the hidden fields, then ask the server which community that is.
+  function setupLocate() {
+    var button = document.querySelector("[data-locate]");
+    if (!button || !("geolocation" in navigator)) return;
+    button.hidden = false;
+    var result = document.getElementById("location-result");
+    button.addEventListener("click", function () {
+      result.textContent = button.getAttribute("data-msg-wait");
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var lat = position.coords.latitude.toFixed(6);
+        var lng = position.coords.longitude.toFixed(6);
+        document.querySelector("[data-lat]").value = lat;
+        document.querySelector("[data-lng]").value = lng;
+        var chosen = document.querySelector("input[name=category]:checked");
+        var values = { lat: lat, lng: lng, category: chosen ? chosen.value : "" };
+        if (window.htmx) {
+          window.htmx.ajax("GET", "/report/locate", { target: "#location-result", swap: "innerHTML", values: values });
+        }
+        saveDraft();
+      }, function () {
+        result.textContent = button.getAttribute("data-msg-denied");
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  // Never lose what was typed: keep a draft of the report in this browser until it is sent.
+  var draftForm = null;
+  var DRAFT_FIELDS = ["category", "description", "lat", "lng", "community", "address", "name", "phone", "visibility"];
+  function draftKey() { return "draft:" + draftForm.getAttribute("data-draft"); }
+  function saveDraft() {
+    if (!draftForm) return;
+    var data = {};
+    DRAFT_FIELDS.forEach(function (name) {
+      var field = draftForm.elements[name];
+      if (!field) return;
+      data[name] = field.value;
+    });
+    try { window.localStorage.setItem(draftKey(), JSON.stringify(data)); } catch (e) { /* storage full or disabled */ }
+  }
+  function restoreDraft() {
+    var raw;
+    try { raw = window.localStorage.getItem(draftKey()); } catch (e) { return; }
+    if (!raw) return;
+    var data = JSON.parse(raw);
+    DRAFT_FIELDS.forEach(function (name) {
+      var field = draftForm.elements[name];
+      if (!field || data[name] === undefined || data[name] === "") return;
+      if (field instanceof RadioNodeList) {
+        if (!Array.prototype.some.call(field, function (r) { return r.checked && r.value !== "public"; })) field.value = data[name];
+      } else if (!field.value) {
+        field.value = data[name];
+      }
+    });
+  }
+  function setupDraft() {
+    var done = document.querySelector("[data-clear-draft]");
+    if (done) {
+      try { window.localStorage.removeItem("draft:" + done.getAttribute("data-clear-draft")); } catch (e) { /* ignore */ }
+    }
+    draftForm = document.querySelector("form[data-draft]");
+    if (!draftForm) return;
+    restoreDraft();
+    draftForm.addEventListener("input", saveDraft);
+    draftForm.addEventListener("change", saveDraft);
+  }
+
+  // Show the chosen photos before sending.
+  function setupPhotoPreview() {
+    var input = document.getElementById("photos");
+    var list = document.querySelector("[data-photo-preview]");
+    if (!input || !list || !window.URL) return;
+    input.addEventListener("change", function () {
+      list.textContent = "";
+      Array.prototype.slice.call(input.files, 0, 4).forEach(function (file, index) {
+        var item = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = (index + 1) + ": " + file.name;
+        item.appendChild(img);
+        list.appendChild(item);
+      });
+    });
+  }
+
+  // One tap sends one report: a second tap while the first is on its way does nothing.
+  function setupSubmitOnce() {
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.getAttribute("data-sending") === "1") { event.preventDefault(); return; }
+        form.setAttribute("data-sending", "1");
+        window.setTimeout(function () { form.removeAttribute("data-sending"); }, 15000);
+      });
+    });
+  }
+
+  function setupMisc() {
+    var print = document.querySelector("[data-print]");
+    if (print) { print.hidden = false; print.addEventListener("click", function () { window.print(); }); }
+    document.querySelectorAll("[data-hide-with-js]").forEach(function (el) { el.hidden = true; });
+    var summary = document.querySelector("[data-focus-on-load]");
+    if (summary) summary.focus();
+  }
+
+  ready(function () {
+    setupReadAloud();
+    setupLocate();
+    setupDraft();
+    setupPhotoPreview();
+    setupSubmitOnce();
+    setupMisc();
+  });
+})();

@@ -1,0 +1,117 @@
+"""Shared fixtures: a real database (SQLite or PostgreSQL, chosen by PORTAL_TEST_DATABASE), migrated
+once per test process; the app; and a test client that checks every page it fetches."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from portal.app import create_app
+from portal.cli import db_upgrade
+from portal.db import make_engine
+from portal.demo import load_reference_data
+from portal.services import Services
+from portal.settings import Settings
+from tests.pages import PageClient
+
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def _pg_admin_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    choice = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
+    if choice == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+        return
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_admin_url(choice), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_pg_admin_url(choice)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings.from_env().with_overrides(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url="",
+        secret_key=TEST_SECRET,
+        media_dir=data_dir / "media",
+        base_url="http://portal.test",
+        sms_adapter="console",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    db_upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        load_reference_data(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings, engine: Engine) -> Services:
+    return Services.build(settings, engine)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
+    return create_app(settings, services)
+
+
+TICKET_TABLES = ("follower", "photo", "ticket_event", "ticket")
+
+
+@pytest.fixture(autouse=True)
+def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with no tickets, fresh rate limits and an empty SMS outbox."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    services: Services = request.getfixturevalue("services")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ticket SET merged_into_id = NULL"))
+        for table in TICKET_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+    services.limiter.reset()
+    services.sms.sent.clear()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app) -> Iterator[PageClient]:  # type: ignore[no-untyped-def]
+    with PageClient(app=app, base_url="http://portal.test") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    return tmp_path
