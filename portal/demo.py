@@ -217,7 +217,7 @@ def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaS
             media.save(processed)
             session.add(
                 Photo(
-                    ticket_id=ticket.id,
+                    ticket_id=ticket.id or 0,
                     digest=processed.digest,
                     width=processed.width,
                     height=processed.height,
