@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -30,7 +31,7 @@ def privacy(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/media/{digest:str}/{size:str}", sync_to_thread=True)
 def media_file(
-    request: Request[Any, Any, Any], db_session: Session, digest: str, size: str
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], digest: str, size: str
 ) -> Response[bytes]:
     """A photo: to everyone once staff approved it on a public ticket, else only to browsers granted the ticket."""
     services = services_of(request)
@@ -51,7 +52,9 @@ def media_file(
 
 
 @get("/healthz", sync_to_thread=True)
-def healthz(request: Request[Any, Any, Any], db_session: Session) -> Response[dict[str, str]]:
+def healthz(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session]
+) -> Response[dict[str, str]]:
     try:
         db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception:

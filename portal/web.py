@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -138,3 +140,8 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 def html(content: str, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(content=content, status_code=status_code, media_type=MediaType.HTML, headers=headers)
+
+
+async def in_thread(fn: Any, *args: Any) -> Any:
+    """Run the blocking part of a handler (database, image work) off the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))

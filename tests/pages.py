@@ -60,6 +60,11 @@ def check_page(html: str) -> _PageParser:
 class PageClient(TestClient):  # type: ignore[type-arg]
     """Every full HTML page is checked; htmx fragments are not pages and are left alone."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Message ids are English: tests read the English pages unless they ask for another language.
+        self.headers["Accept-Language"] = "en"
+
     def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         response = super().request(method, url, *args, **kwargs)
         is_fragment = (kwargs.get("headers") or {}).get("HX-Request") == "true"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import anyio
 import segno
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 from sqlmodel import Session
@@ -37,7 +37,7 @@ from portal.tickets.forms import (
 )
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket
-from portal.web import page_of
+from portal.web import in_thread, page_of
 
 KEPT_PHOTOS = "kept-photos"
 
@@ -134,7 +134,7 @@ def _raw_from_form(form: Any) -> ReportInput:
 async def _read_uploads(form: Any) -> list[bytes | None]:
     """The chosen files' bytes; None for a file over the size limit (read no further than that)."""
     uploads: list[bytes | None] = []
-    for item in form.getall("photos") if hasattr(form, "getall") else []:
+    for item in form.getall("photos", []):
         if not isinstance(item, UploadFile) or not item.filename:
             continue
         data = await item.read(MAX_UPLOAD_BYTES + 1)
@@ -151,8 +151,7 @@ async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     raw = _raw_from_form(form)
     uploads = await _read_uploads(form)
-    handler = functools.partial(_handle_report, request, services, raw, uploads)
-    return await anyio.to_thread.run_sync(handler)
+    return await in_thread(_handle_report, request, services, raw, uploads)  # type: ignore[no-any-return]
 
 
 def _kept_photos(services: Services, raw: ReportInput) -> list[dict[str, Any]]:
@@ -246,7 +245,10 @@ def qr_svg(url: str, *, scale: int = 4) -> Markup:
 
 @get("/report/done", sync_to_thread=True)
 def report_done(
-    request: Request[Any, Any, Any], db_session: Session, key: str = "", again: str = ""
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[Session],
+    key: FromQuery[str] = "",
+    again: FromQuery[str] = "",
 ) -> Response[str]:
     services = services_of(request)
     ticket = (
@@ -269,7 +271,9 @@ def report_done(
 
 
 @get("/report/check", sync_to_thread=False)
-def report_check(request: Request[Any, Any, Any], field: str = "", value: str = "") -> Response[str]:
+def report_check(
+    request: Request[Any, Any, Any], field: FromQuery[str] = "", value: FromQuery[str] = ""
+) -> Response[str]:
     """Inline validation of one field while the resident types (htmx)."""
     problem = {"description": check_description, "phone": check_phone}.get(field, lambda _v: None)(
         value[:4000]
@@ -287,7 +291,11 @@ def report_check(request: Request[Any, Any, Any], field: str = "", value: str = 
 
 @get("/report/locate", sync_to_thread=True)
 def report_locate(
-    request: Request[Any, Any, Any], db_session: Session, lat: str = "", lng: str = "", category: str = ""
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[Session],
+    lat: FromQuery[str] = "",
+    lng: FromQuery[str] = "",
+    category: FromQuery[str] = "",
 ) -> Response[str]:
     """The grid cell and street of the resident's position, and similar open reports there (htmx)."""
     services = services_of(request)
@@ -358,7 +366,9 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
 
 
 @get("/t/{code:str}", sync_to_thread=True)
-def ticket_page(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+def ticket_page(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+) -> Response[Any]:
     ticket = _ticket_or_404(db_session, code)
     if ticket.code != code:
         return Redirect(f"/t/{ticket.code}", status_code=301)
@@ -366,7 +376,9 @@ def ticket_page(request: Request[Any, Any, Any], db_session: Session, code: str)
 
 
 @get("/t/{code:str}/qr.svg", sync_to_thread=True)
-def ticket_qr(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[bytes]:
+def ticket_qr(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+) -> Response[bytes]:
     ticket = _ticket_or_404(db_session, code)
     url = _absolute(request, services_of(request), f"/t/{ticket.code}")
     svg = str(qr_svg(url, scale=8))
@@ -389,11 +401,19 @@ def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket,
     return None
 
 
-@post("/t/{code:str}/unlock", sync_to_thread=True)
-def ticket_unlock(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+@post("/t/{code:str}/unlock")
+async def ticket_unlock(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_ticket_unlock, request, db_session, code, form)  # type: ignore[no-any-return]
+
+
+def _ticket_unlock(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
     services = services_of(request)
     ticket = _ticket_or_404(db_session, code)
-    form = anyio.from_thread.run(request.form)
     problem = _unlock(request, services, ticket, str(form.get("digits", "")))
     if problem is not None:
         context = ticket_context(request, db_session, ticket)
@@ -406,13 +426,21 @@ def ticket_unlock(request: Request[Any, Any, Any], db_session: Session, code: st
     return response
 
 
-@post("/t/{code:str}/support", sync_to_thread=True)
-def ticket_support(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
-    """ "Me too": count a supporter, and follow the ticket when a phone is given."""
+@post("/t/{code:str}/support")
+async def ticket_support(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+) -> Response[Any]:
+    """Me too: count a supporter, and follow the ticket when a phone is given."""
+    form = await request.form()
+    return await in_thread(_ticket_support, request, db_session, code, form)  # type: ignore[no-any-return]
+
+
+def _ticket_support(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
     services = services_of(request)
     rate_limit(request, services, "support")
     ticket = _ticket_or_404(db_session, code)
-    form = anyio.from_thread.run(request.form)
     raw_phone = clean_text(str(form.get("phone", "")))
     phone = normalize_mobile(raw_phone) if raw_phone else ""
     t = page_of(request).t
@@ -448,11 +476,17 @@ def track_form(request: Request[Any, Any, Any]) -> Response[str]:
     return render(request, "tickets/track.html", {"code": "", "errors": {}})
 
 
-@post("/track", sync_to_thread=True)
-def track_lookup(request: Request[Any, Any, Any], db_session: Session) -> Response[Any]:
+@post("/track")
+async def track_lookup(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session]
+) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_track_lookup, request, db_session, form)  # type: ignore[no-any-return]
+
+
+def _track_lookup(request: Request[Any, Any, Any], db_session: Session, form: Any) -> Response[Any]:
     services = services_of(request)
     rate_limit(request, services, "track")
-    form = anyio.from_thread.run(request.form)
     typed = clean_text(str(form.get("code", "")))[:40]
     digits = clean_text(str(form.get("digits", "")))[:10]
     t = page_of(request).t
@@ -489,11 +523,11 @@ def track_lookup(request: Request[Any, Any, Any], db_session: Session) -> Respon
 @get("/tickets", sync_to_thread=True)
 def ticket_board(
     request: Request[Any, Any, Any],
-    db_session: Session,
-    category: str = "",
-    street: str = "",
-    status: str = "",
-    page: str = "1",
+    db_session: NamedDependency[Session],
+    category: FromQuery[str] = "",
+    street: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+    page: FromQuery[str] = "1",
 ) -> Response[str]:
     services = services_of(request)
     reference = services.reference.get()

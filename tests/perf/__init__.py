@@ -1,0 +1,1 @@
+"""Performance benchmarks (``scripts/bench``); not collected by pytest."""
