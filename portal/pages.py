@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -31,7 +32,10 @@ def privacy(request: Request[Any, Any, Any]) -> Response[str]:
 
 @get("/media/{digest:str}/{size:str}", sync_to_thread=True)
 def media_file(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], digest: str, size: str
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[Session],
+    digest: FromPath[str],
+    size: FromPath[str],
 ) -> Response[bytes]:
     """A photo: to everyone once staff approved it on a public ticket, else only to browsers granted the ticket."""
     services = services_of(request)

@@ -151,7 +151,7 @@ async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await request.form()
     raw = _raw_from_form(form)
     uploads = await _read_uploads(form)
-    return await in_thread(_handle_report, request, services, raw, uploads)  # type: ignore[no-any-return]
+    return await in_thread(_handle_report, request, services, raw, uploads)
 
 
 def _kept_photos(services: Services, raw: ReportInput) -> list[dict[str, Any]]:
@@ -406,7 +406,7 @@ async def ticket_unlock(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
 ) -> Response[Any]:
     form = await request.form()
-    return await in_thread(_ticket_unlock, request, db_session, code, form)  # type: ignore[no-any-return]
+    return await in_thread(_ticket_unlock, request, db_session, code, form)
 
 
 def _ticket_unlock(
@@ -432,7 +432,7 @@ async def ticket_support(
 ) -> Response[Any]:
     """Me too: count a supporter, and follow the ticket when a phone is given."""
     form = await request.form()
-    return await in_thread(_ticket_support, request, db_session, code, form)  # type: ignore[no-any-return]
+    return await in_thread(_ticket_support, request, db_session, code, form)
 
 
 def _ticket_support(
@@ -481,7 +481,7 @@ async def track_lookup(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session]
 ) -> Response[Any]:
     form = await request.form()
-    return await in_thread(_track_lookup, request, db_session, form)  # type: ignore[no-any-return]
+    return await in_thread(_track_lookup, request, db_session, form)
 
 
 def _track_lookup(request: Request[Any, Any, Any], db_session: Session, form: Any) -> Response[Any]:
