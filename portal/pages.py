@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from portal import access
+from portal.i18n import N_
 from portal.services import services_of
 from portal.templating import render
 from portal.tickets.models import Photo, Ticket
@@ -68,14 +69,14 @@ def healthz(
 
 
 ERROR_TITLES = {
-    400: "Something in the request was not right",
-    403: "This page has expired",
-    404: "We could not find this page",
-    405: "This page cannot be used like that",
-    413: "That upload is too large",
-    422: "Something in the request was not right",
-    429: "Too many tries",
-    500: "Something went wrong on our side",
+    400: N_("Something in the request was not right"),
+    403: N_("This page has expired"),
+    404: N_("We could not find this page"),
+    405: N_("This page cannot be used like that"),
+    413: N_("That upload is too large"),
+    422: N_("Something in the request was not right"),
+    429: N_("Too many tries"),
+    500: N_("Something went wrong on our side"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,34 +60,51 @@ def screenshot(page: Page, name: str) -> Path:
 
 # --- the report form -------------------------------------------------------------------------
 
-CATEGORY = "路灯不亮"  # streetlight
+CATEGORY = "路灯不亮"  # streetlight, as the zh-Hans form names it
+CATEGORY_SLUG = "streetlight"
 DESCRIPTION = "岑头社区公交站旁的路灯一周都不亮，晚上很黑，老人走路不安全。"
 PHONE = "13812345678"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def fill_report(
     page: Page,
     *,
-    category: str | None = CATEGORY,
+    category: str | None = CATEGORY_SLUG,
     description: str = DESCRIPTION,
     community: str | None = None,
     phone: str = "",
+    name: str = "",
+    private: bool = False,
 ) -> None:
-    """Fill the report form on the current page the way a resident would (labels, not selectors)."""
+    """Fill the report form on the current page the way a resident would, field by field."""
     if category:
-        page.get_by_label(category, exact=True).check()
-    page.get_by_label("Describe the problem").fill(description) if False else page.locator(
-        "#description"
-    ).fill(description)
+        page.locator(f"#category-{category}").check()
+    page.locator("#description").fill(description)
     if community:
         page.locator("#community").select_option(label=community)
+    if name:
+        page.locator("#name").fill(name)
     if phone:
         page.locator("#phone").fill(phone)
+    if private:
+        page.locator("#visibility-private").check()
 
 
 def submit_report(page: Page) -> None:
-    page.locator("button[type=submit][data-submit]").click()
+    with page.expect_navigation():
+        page.locator("button[data-submit]").click()
 
 
 def tracking_code(page: Page) -> str:
     return page.locator(".tracking-code strong").inner_text().strip()
+
+
+def report_ticket(page: Page, **fields: Any) -> str:
+    """Report a problem through the form (community chosen from the list); the tracking code."""
+    page.goto("/report")
+    fields.setdefault("community", "岑头社区")
+    fill_report(page, **fields)
+    submit_report(page)
+    assert "/report/done" in page.url, f"the report was not accepted: {page.url}"
+    return tracking_code(page)

@@ -86,6 +86,7 @@ class DbRun:
     db: str
     checks: list[Check] = field(default_factory=list)
     skipped: str = ""
+    error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add(self, *args: Any, **kwargs: Any) -> None:
@@ -190,9 +191,22 @@ def run_portal(args: list[str], env: dict[str, str], timeout: float = 300) -> No
         raise BenchError(f"portal {' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def problem(self, what: str) -> BenchError:
+        """A BenchError that says whether the server still runs, with the end of its log."""
+        state = "still runs" if self.proc.poll() is None else f"EXITED with {self.proc.returncode}"
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        return BenchError(f"{what} (the server {state}); end of its log:\n{tail}")
+
+
 @contextlib.contextmanager
-def server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """``portal serve --workers 1`` on a free port; yields its base URL once /healthz answers 200."""
+def server(env: dict[str, str], log_path: Path) -> Iterator[Server]:
+    """``portal serve --workers 1`` on a free port, once /healthz answers 200."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     with log_path.open("w") as log:
@@ -203,20 +217,19 @@ def server(env: dict[str, str], log_path: Path) -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        handle = Server(base, proc, log_path)
         try:
             deadline = time.monotonic() + 30
             while True:
                 if proc.poll() is not None:
-                    raise BenchError(
-                        f"the server exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}"
-                    )
+                    raise handle.problem("the server did not start")
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                         break
                 if time.monotonic() > deadline:
-                    raise BenchError(f"/healthz did not answer in 30 s:\n{log_path.read_text()[-3000:]}")
+                    raise handle.problem("/healthz did not answer in 30 s")
                 time.sleep(0.2)
-            yield base
+            yield handle
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
@@ -592,20 +605,29 @@ def bench_database(
     run_portal(["db", "upgrade"], env)
     run_portal(["demo"], env)
     log_path = workdir / "server.log"
-    with server(env, log_path) as base:
-        code = ticket_code(base)
-        run.extra["ticket_code"] = code
-        if args.only in (None, "get"):
-            print(
-                f"== {kind}: GET throughput ({args.duration} s each, {CONNECTIONS} connections)", flush=True
-            )
-            bench_get(run, wrk_bin, base, code, args.duration)
-        if args.only in (None, "surge"):
-            print(f"== {kind}: surge of {SURGE_SIZE} reports", flush=True)
-            bench_surge(run, base, database_url)
-        if args.only in (None, "size"):
-            print(f"== {kind}: page weight", flush=True)
-            bench_size(run, base, code)
+    with server(env, log_path) as handle:
+        base = handle.base
+        stage = "finding a ticket"
+        try:
+            code = ticket_code(base)
+            run.extra["ticket_code"] = code
+            if args.only in (None, "get"):
+                stage = "the GET run"
+                print(
+                    f"== {kind}: GET throughput ({args.duration} s each, {CONNECTIONS} connections)",
+                    flush=True,
+                )
+                bench_get(run, wrk_bin, base, code, args.duration)
+            if args.only in (None, "surge"):
+                stage = "the surge"
+                print(f"== {kind}: surge of {SURGE_SIZE} reports", flush=True)
+                bench_surge(run, base, database_url)
+            if args.only in (None, "size"):
+                stage = "the page weight run"
+                print(f"== {kind}: page weight", flush=True)
+                bench_size(run, base, code)
+        except (httpx.HTTPError, BenchError) as problem:
+            raise handle.problem(f"{kind}: {stage} failed: {problem}") from problem
     server_log = log_path.read_text(errors="replace")
     tracebacks = server_log.count("Traceback")
     if tracebacks:
@@ -636,6 +658,8 @@ def print_table(runs: list[DbRun]) -> None:
     for run in runs:
         if run.skipped:
             rows.append((run.db, "(all)", "", "", "", "SKIPPED", run.skipped))
+        if run.error:
+            rows.append((run.db, "(run)", "", "", "", "ERROR", run.error))
         for c in run.checks:
             value = f"{c.value:,.0f}" if c.unit in {"req/s", "B", ""} else f"{c.value:.1f}"
             rows.append(
@@ -674,14 +698,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     wrk_bin = ensure_wrk() if args.only in (None, "get") else ""
     runs: list[DbRun] = []
-    try:
-        if args.db in ("sqlite", "both"):
-            runs.append(run_sqlite(args, wrk_bin))
-        if args.db in ("postgresql", "both"):
-            runs.append(run_postgresql(args, wrk_bin))
-    except BenchError as problem:
-        print(f"bench: {problem}", file=sys.stderr)
-        return 2
+    chosen = [("sqlite", run_sqlite), ("postgresql", run_postgresql)]
+    for kind, runner in chosen:
+        if args.db not in (kind, "both"):
+            continue
+        try:
+            runs.append(runner(args, wrk_bin))
+        except BenchError as problem:
+            print(f"bench: {problem}", file=sys.stderr)
+            runs.append(DbRun(kind, error=str(problem).splitlines()[0]))
     print()
     print_table(runs)
     failed = [c for run in runs for c in run.checks if not c.passed]
@@ -700,13 +725,17 @@ def main(argv: list[str] | None = None) -> int:
             "page_max_bytes": PAGE_MAX_BYTES,
             "surge": SURGE_SIZE,
         },
-        "passed": not failed,
+        "passed": not failed and not any(run.error for run in runs),
         "checks": [asdict(c) for run in runs for c in run.checks],
-        "runs": [{"db": run.db, "skipped": run.skipped, **run.extra} for run in runs],
+        "errors": [f"{run.db}: {run.error}" for run in runs if run.error],
+        "runs": [{"db": run.db, "skipped": run.skipped, "error": run.error, **run.extra} for run in runs],
     }
     out = RESULTS_DIR / "latest.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"\n{len(failed)} budget(s) failed; results in {out.relative_to(PROJECT_ROOT)}")
+    if any(run.error for run in runs):
+        print("the benchmark could not finish (ERROR above): exit 2", file=sys.stderr)
+        return 2
     return 1 if failed and not args.no_fail else 0
 
 
