@@ -50,7 +50,9 @@ def report_fields(client: PageClient, community_slug: str, **overrides: Any) -> 
     return fields
 
 
-def submit_report(client: PageClient, fields: dict[str, str], photos: list[tuple[str, bytes, str]] | None = None) -> Any:
+def submit_report(
+    client: PageClient, fields: dict[str, str], photos: list[tuple[str, bytes, str]] | None = None
+) -> Any:
     files = [("photos", photo) for photo in photos or []]
     return client.post("/report", data=fields, files=files or None, follow_redirects=False)
 

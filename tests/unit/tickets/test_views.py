@@ -24,7 +24,9 @@ def test_report_form_is_a_complete_page(client: PageClient) -> None:
     assert 'inputmode="tel"' in page.text
 
 
-def test_a_report_becomes_a_ticket_with_a_code_qr_and_sms(client: PageClient, db: Session, services: Services) -> None:
+def test_a_report_becomes_a_ticket_with_a_code_qr_and_sms(
+    client: PageClient, db: Session, services: Services
+) -> None:
     fields = report_fields(client, a_community(db).slug)
     response = submit_report(client, fields, [("road.jpg", jpeg_bytes(), "image/jpeg")])
     assert response.status_code == 303
@@ -88,7 +90,9 @@ def test_a_point_outside_the_district_is_refused(client: PageClient, db: Session
     assert "outside Jimei District" in response.text
 
 
-def test_a_point_inside_finds_its_grid_cell_and_street(client: PageClient, db: Session, services: Services) -> None:
+def test_a_point_inside_finds_its_grid_cell_and_street(
+    client: PageClient, db: Session, services: Services
+) -> None:
     community = a_community(db)
     fields = report_fields(client, "", lat=str(community.lat), lng=str(community.lng))
     assert submit_report(client, fields).status_code == 303
@@ -100,7 +104,10 @@ def test_a_point_inside_finds_its_grid_cell_and_street(client: PageClient, db: S
 
 def test_bad_photos_get_clear_messages_and_good_ones_are_kept(client: PageClient, db: Session) -> None:
     fields = report_fields(client, a_community(db).slug, description="")
-    photos = [("photo.jpg", b"this is not a picture at all", "image/jpeg"), ("ok.jpg", jpeg_bytes(), "image/jpeg")]
+    photos = [
+        ("photo.jpg", b"this is not a picture at all", "image/jpeg"),
+        ("ok.jpg", jpeg_bytes(), "image/jpeg"),
+    ]
     response = submit_report(client, fields, photos)
     assert response.status_code == 422
     assert "This file is not a photo" in response.text
@@ -132,7 +139,9 @@ def test_script_in_text_is_shown_as_text(client: PageClient, db: Session) -> Non
 
 
 def test_the_public_page_masks_personal_data(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
-    fields = report_fields(client, a_community(db).slug, description="请打电话13912345678联系我，垃圾堆了三天。")
+    fields = report_fields(
+        client, a_community(db).slug, description="请打电话13912345678联系我，垃圾堆了三天。"
+    )
     assert submit_report(client, fields).status_code == 303
     [ticket] = tickets(db)
     with PageClient(app=app, base_url="http://portal.test") as stranger:
@@ -160,7 +169,9 @@ def test_guessing_digits_is_rate_limited(client: PageClient, db: Session) -> Non
     assert submit_report(client, fields).status_code == 303
     [ticket] = tickets(db)
     statuses = [
-        client.post(f"/t/{ticket.code}/unlock", data={"digits": f"{n:04d}", "_csrf_token": client.csrf()}).status_code
+        client.post(
+            f"/t/{ticket.code}/unlock", data={"digits": f"{n:04d}", "_csrf_token": client.csrf()}
+        ).status_code
         for n in range(7)
     ]
     assert statuses[:5] == [422] * 5
@@ -187,7 +198,9 @@ def test_photos_stay_private_until_approved(client: PageClient, db: Session, app
         assert "immutable" in approved.headers["cache-control"]
 
 
-def test_tracking_finds_codes_typed_loosely_and_explains_unknown_ones(client: PageClient, db: Session) -> None:
+def test_tracking_finds_codes_typed_loosely_and_explains_unknown_ones(
+    client: PageClient, db: Session
+) -> None:
     fields = report_fields(client, a_community(db).slug)
     assert submit_report(client, fields).status_code == 303
     [ticket] = tickets(db)
@@ -200,7 +213,10 @@ def test_tracking_finds_codes_typed_loosely_and_explains_unknown_ones(client: Pa
 
 
 def test_too_many_lookups_get_a_friendly_429(client: PageClient) -> None:
-    statuses = [client.post("/track", data={"code": "ABCD-EFGH", "_csrf_token": client.csrf()}).status_code for _ in range(32)]
+    statuses = [
+        client.post("/track", data={"code": "ABCD-EFGH", "_csrf_token": client.csrf()}).status_code
+        for _ in range(32)
+    ]
     assert 429 in statuses
     assert statuses.index(429) == 30
 
@@ -209,9 +225,13 @@ def test_me_too_counts_and_follows(client: PageClient, db: Session) -> None:
     fields = report_fields(client, a_community(db).slug)
     assert submit_report(client, fields).status_code == 303
     [ticket] = tickets(db)
-    response = client.post(f"/t/{ticket.code}/support", data={"phone": "13600001111", "_csrf_token": client.csrf()})
+    response = client.post(
+        f"/t/{ticket.code}/support", data={"phone": "13600001111", "_csrf_token": client.csrf()}
+    )
     assert response.status_code == 200
-    again = client.post(f"/t/{ticket.code}/support", data={"phone": "136 0000 1111", "_csrf_token": client.csrf()})
+    again = client.post(
+        f"/t/{ticket.code}/support", data={"phone": "136 0000 1111", "_csrf_token": client.csrf()}
+    )
     assert again.status_code == 200
     [ticket] = tickets(db)
     assert ticket.supporters == 1
@@ -222,7 +242,9 @@ def test_me_too_counts_and_follows(client: PageClient, db: Session) -> None:
 def test_the_board_lists_public_tickets_with_filters(client: PageClient, db: Session) -> None:
     community = a_community(db)
     for visibility in ("public", "private"):
-        fields = report_fields(client, community.slug, visibility=visibility, description=f"{visibility} 路面坑洼积水严重")
+        fields = report_fields(
+            client, community.slug, visibility=visibility, description=f"{visibility} 路面坑洼积水严重"
+        )
         assert submit_report(client, fields).status_code == 303
     board = client.get("/tickets")
     assert "public 路面坑洼积水严重" in board.text and "private 路面" not in board.text
