@@ -271,19 +271,18 @@ def report_done(
 
 
 @get("/report/check", sync_to_thread=False)
-def report_check(
-    request: Request[Any, Any, Any], field: FromQuery[str] = "", value: FromQuery[str] = ""
-) -> Response[str]:
-    """Inline validation of one field while the resident types (htmx)."""
-    problem = {"description": check_description, "phone": check_phone}.get(field, lambda _v: None)(
-        value[:4000]
-    )
+def report_check(request: Request[Any, Any, Any], field: FromQuery[str] = "") -> Response[str]:
+    """Inline validation of one field while the resident types (htmx sends the field under its own name)."""
+    checks = {"description": check_description, "phone": check_phone}
+    check = checks.get(field)
+    value = request.query_params.get(field, "")[:4000] if check else ""
+    problem = check(value) if check else None
     t = page_of(request).t
     return render(
         request,
         "components/_field_error.html",
         {
-            "field_id": field if field in {"description", "phone"} else "x",
+            "field_id": field if check else "unknown",
             "message": t.gettext(problem) if problem else "",
         },
     )

@@ -252,3 +252,26 @@ def test_the_board_lists_public_tickets_with_filters(client: PageClient, db: Ses
     assert "No public reports match" in client.get("/tickets?status=closed").text
     fragment = client.get("/tickets?category=road-damage", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and "public 路面坑洼积水严重" in fragment.text
+
+
+def test_inline_checks_answer_with_the_fields_message(client: PageClient) -> None:
+    short = client.get("/report/check?field=description&description=太短", headers={"HX-Request": "true"})
+    assert "at least 10 characters" in short.text and 'id="description-error"' in short.text
+    fine = client.get("/report/check?field=phone&phone=13812345678", headers={"HX-Request": "true"})
+    assert "Error" not in fine.text and "hidden" in fine.text
+    wrong = client.get("/report/check?field=phone&phone=0592", headers={"HX-Request": "true"})
+    assert "11-digit" in wrong.text
+
+
+def test_location_lookup_names_the_community_and_offers_similar_tickets(client: PageClient, db: Session) -> None:
+    community = a_community(db)
+    fields = report_fields(client, "", lat=str(community.lat), lng=str(community.lng))
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    found = client.get(
+        f"/report/locate?lat={community.lat}&lng={community.lng}&category=road-damage", headers={"HX-Request": "true"}
+    )
+    assert "Found:" in found.text
+    assert f"/t/{ticket.code}/support" in found.text
+    outside = client.get("/report/locate?lat=39.9&lng=116.4", headers={"HX-Request": "true"})
+    assert "outside Jimei District" in outside.text
