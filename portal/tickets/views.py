@@ -291,23 +291,20 @@ def report_check(request: Request[Any, Any, Any], field: FromQuery[str] = "") ->
 @get("/report/locate", sync_to_thread=True)
 def report_locate(
     request: Request[Any, Any, Any],
-    db_session: NamedDependency[Session],
     lat: FromQuery[str] = "",
     lng: FromQuery[str] = "",
+    community: FromQuery[str] = "",
     category: FromQuery[str] = "",
 ) -> Response[str]:
-    """The grid cell and street of the resident's position, and similar open reports there (htmx)."""
+    """Where the resident is (from the phone's position), and similar open reports there (htmx)."""
     services = services_of(request)
     reference = services.reference.get()
+    raw = ReportInput(lat=lat, lng=lng, community=community, category=category)
     errors = FormErrors()
-    found = check_location(
-        ReportInput(lat=lat, lng=lng), reference.community_by_slug, services.locator, errors
-    )
-    grid = found[2] if found else None
-    similar = []
-    chosen = reference.category_by_slug.get(category)
-    if grid is not None and chosen is not None:
-        similar = service.similar_open_tickets(db_session, chosen.id or 0, grid_id=grid.grid_id)
+    grid = None
+    if lat or lng:
+        found = check_location(raw, reference.community_by_slug, services.locator, errors)
+        grid = found[2] if found else None
     t = page_of(request).t
     return render(
         request,
@@ -317,10 +314,7 @@ def report_locate(
             "street": reference.street_by_id.get(grid.street_id) if grid else None,
             "community": reference.community_by_id.get(grid.community_id) if grid else None,
             "grid": grid,
-            "lat": lat,
-            "lng": lng,
-            "similar": similar,
-            "reference": reference,
+            "similar": [] if errors else _similar_for(services, raw),
         },
     )
 
