@@ -310,7 +310,7 @@ def report_locate(
         request,
         "report/_location.html",
         {
-            "problem": t.gettext(errors.messages["location"]) if "location" in errors.messages else "",
+            "problem": t.gettext(problem) if (problem := errors.messages.get("location")) else "",
             "street": reference.street_by_id.get(grid.street_id) if grid else None,
             "community": reference.community_by_id.get(grid.community_id) if grid else None,
             "grid": grid,
