@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from portal import pages
 from portal.db import make_engine, session_scope
+from portal.pagecache import PageCache
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.templating import STATIC_DIR
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         exception_handlers={Exception: pages.error_page},
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
-        state=State({"services": services}),
+        state=State({"services": services, "page_cache": PageCache()}),
         openapi_config=None,
         debug=settings.debug,
     )

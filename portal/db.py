@@ -62,7 +62,8 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
     if not pool:
         return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every request; recycled connections cover server restarts.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

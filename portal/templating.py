@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from portal.contact import mask_name, mask_phone, mask_phones_in_text
 from portal.i18n import LANGUAGE_NAMES, LOCALES, TAGS
+from portal.pagecache import CSRF_MARK, NONCE_MARK, PageCache, personalise
 from portal.settings import PROJECT_ROOT
 from portal.web import html, is_htmx, page_of
 
@@ -61,11 +62,17 @@ def environment() -> Environment:
     return env
 
 
-def context_for(request: Request[Any, Any, Any]) -> dict[str, Any]:
+def csrf_token_of(request: Request[Any, Any, Any]) -> str:
+    csrf = ScopeState.from_scope(request.scope).csrf_token
+    return csrf if isinstance(csrf, str) else ""
+
+
+def context_for(
+    request: Request[Any, Any, Any], *, nonce: str | None = None, csrf_token: str | None = None
+) -> dict[str, Any]:
     page = page_of(request)
     t = page.t
-    csrf = ScopeState.from_scope(request.scope).csrf_token
-    token = csrf if isinstance(csrf, str) else ""
+    token = csrf_token if csrf_token is not None else csrf_token_of(request)
     return {
         "request": request,
         "page": page,
@@ -73,7 +80,7 @@ def context_for(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "locale": page.locale,
         "lang": t.tag,
         "elder": page.elder,
-        "nonce": page.nonce,
+        "nonce": nonce if nonce is not None else page.nonce,
         "csrf_token": token,
         "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="%s">') % token,
         "gettext": t.gettext,
@@ -83,6 +90,45 @@ def context_for(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "htmx": is_htmx(request),
         "errors": {},
     }
+
+
+HTML_HEADERS = {"Vary": "HX-Request, Cookie, Accept-Language"}
+
+
+def _cache_key(request: Request[Any, Any, Any], key: tuple[Any, ...], template: str) -> tuple[Any, ...]:
+    page = page_of(request)
+    return (*key, page.locale, page.elder, request.scope.get("query_string", b""), is_htmx(request), template)
+
+
+def cached_page(request: Request[Any, Any, Any], key: tuple[Any, ...], template: str) -> Response[str] | None:
+    """The public page from the page cache, personalised for this request; None on a miss.
+
+    ``key`` must name everything the page depends on besides the locale, elder mode, query and htmx.
+    """
+    cache: PageCache = request.app.state.page_cache
+    body = cache.get(_cache_key(request, key, template))
+    if body is None:
+        return None
+    page = page_of(request)
+    return html(personalise(body, page.nonce, csrf_token_of(request)), headers=HTML_HEADERS)
+
+
+def render_and_cache(
+    request: Request[Any, Any, Any],
+    key: tuple[Any, ...],
+    template: str,
+    context: dict[str, Any],
+    *,
+    fragment: str | None = None,
+) -> Response[str]:
+    """Render a public page with markers for the per-request values, keep it, and answer with it."""
+    name = fragment if fragment and is_htmx(request) else template
+    values = context_for(request, nonce=NONCE_MARK, csrf_token=CSRF_MARK)
+    values.update(context)
+    body = environment().get_template(name).render(values)
+    request.app.state.page_cache.put(_cache_key(request, key, template), body)
+    page = page_of(request)
+    return html(personalise(body, page.nonce, csrf_token_of(request)), headers=HTML_HEADERS)
 
 
 def render(
@@ -99,6 +145,5 @@ def render(
     values = context_for(request)
     values.update(context or {})
     body = environment().get_template(name).render(values)
-    merged = {"Vary": "HX-Request, Cookie, Accept-Language"}
-    merged.update(headers or {})
+    merged = {**HTML_HEADERS, **(headers or {})}
     return html(body, status_code=status_code, headers=merged)

@@ -86,18 +86,21 @@ TICKET_TABLES = ("follower", "photo", "ticket_event", "ticket")
 
 @pytest.fixture(autouse=True)
 def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts with no tickets, fresh rate limits and an empty SMS outbox."""
-    yield
+    """Each test starts with no tickets, fresh rate limits, an empty SMS outbox and page cache."""
     if "engine" not in request.fixturenames:
+        yield
         return
     engine: Engine = request.getfixturevalue("engine")
     services: Services = request.getfixturevalue("services")
+    app = request.getfixturevalue("app")
+    yield
     with engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET merged_into_id = NULL"))
         for table in TICKET_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     services.limiter.reset()
     services.sms.sent.clear()  # type: ignore[attr-defined]
+    app.state.page_cache.clear()
 
 
 @pytest.fixture

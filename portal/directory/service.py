@@ -80,5 +80,11 @@ class ReferenceCache:
                 self._loaded = now
         return self._value
 
+    @property
+    def stamp(self) -> float:
+        """When the snapshot was loaded: pages rendered from an older one are stale."""
+        self.get()
+        return self._loaded
+
     def invalidate(self) -> None:
         self._value = None

@@ -6,7 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -66,6 +68,22 @@ def record_event(
     session.add(ticket)
     session.flush()
     return event
+
+
+def ticket_version(engine: Engine, code: str) -> int | None:
+    """A ticket's version by its code: one indexed read through SQLAlchemy Core, for the page cache."""
+    with engine.connect() as connection:
+        return connection.execute(_VERSION_BY_CODE, {"code": code}).scalar()
+
+
+def newest_event_id(engine: Engine) -> int:
+    """Every change to any ticket appends an event, so the newest event's id versions every list."""
+    with engine.connect() as connection:
+        return int(connection.execute(_NEWEST_EVENT).scalar() or 0)
+
+
+_VERSION_BY_CODE = sa_select(Ticket.__table__.c.version).where(Ticket.__table__.c.code == bindparam("code"))  # type: ignore[attr-defined]
+_NEWEST_EVENT = sa_select(func.max(TicketEvent.__table__.c.id))  # type: ignore[attr-defined]
 
 
 def find_by_key(session: Session, key: str) -> Ticket | None:

@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, TooManyRequestsException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 from sqlmodel import Session
@@ -20,7 +20,7 @@ from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
 from portal.services import Services, client_address, services_of
-from portal.templating import render
+from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
 from portal.tickets.forms import (
@@ -358,19 +358,41 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
     }
 
 
-@get("/t/{code:str}", sync_to_thread=True)
-def ticket_page(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+@get("/t/{code:str}")
+async def ticket_page(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
+    """The ticket's public page. Its public form comes from the page cache, checked against the
+    ticket's version with one indexed read (kept on the event loop: it is cheaper than a thread hop)."""
+    services = services_of(request)
+    normal = normalize_code(code)
+    if normal is None:
+        raise NotFoundException()
+    if normal != code:
+        return Redirect(f"/t/{normal}", status_code=301)
+    if access.has_access(request, services.settings.secret_key, normal):
+        return await in_thread(_ticket_page, request, services, normal, None)
+    version = service.ticket_version(services.engine, normal)
+    if version is None:
+        raise NotFoundException()
+    key = ("ticket", normal, version, services.reference.stamp)
+    return cached_page(request, key, "tickets/page.html") or await in_thread(
+        _ticket_page, request, services, normal, key
+    )
+
+
+def _ticket_page(
+    request: Request[Any, Any, Any], services: Services, code: str, key: tuple[Any, ...] | None
 ) -> Response[Any]:
-    ticket = _ticket_or_404(db_session, code)
-    if ticket.code != code:
-        return Redirect(f"/t/{ticket.code}", status_code=301)
-    return render(request, "tickets/page.html", ticket_context(request, db_session, ticket))
+    with Session(services.engine, expire_on_commit=False) as session:
+        ticket = _ticket_or_404(session, code)
+        context = ticket_context(request, session, ticket)
+    if key is None:
+        return render(request, "tickets/page.html", context)
+    return render_and_cache(request, key, "tickets/page.html", context)
 
 
 @get("/t/{code:str}/qr.svg", sync_to_thread=True)
 def ticket_qr(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[bytes]:
     ticket = _ticket_or_404(db_session, code)
     url = _absolute(request, services_of(request), f"/t/{ticket.code}")
@@ -396,7 +418,7 @@ def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket,
 
 @post("/t/{code:str}/unlock")
 async def ticket_unlock(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[Any]:
     form = await request.form()
     return await in_thread(_ticket_unlock, request, db_session, code, form)
@@ -421,7 +443,7 @@ def _ticket_unlock(
 
 @post("/t/{code:str}/support")
 async def ticket_support(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: str
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[Any]:
     """Me too: count a supporter, and follow the ticket when a phone is given."""
     form = await request.form()
@@ -513,16 +535,32 @@ def _track_lookup(request: Request[Any, Any, Any], db_session: Session, form: An
     return response
 
 
-@get("/tickets", sync_to_thread=True)
-def ticket_board(
+@get("/tickets")
+async def ticket_board(
     request: Request[Any, Any, Any],
-    db_session: NamedDependency[Session],
     category: FromQuery[str] = "",
     street: FromQuery[str] = "",
     status: FromQuery[str] = "",
     page: FromQuery[str] = "1",
 ) -> Response[str]:
+    """The public board, from the page cache while no ticket event has been added since it was rendered."""
     services = services_of(request)
+    key = ("board", service.newest_event_id(services.engine), services.reference.stamp)
+    template = "tickets/board.html"
+    return cached_page(request, key, template) or await in_thread(
+        _ticket_board, request, services, key, category, street, status, page
+    )
+
+
+def _ticket_board(
+    request: Request[Any, Any, Any],
+    services: Services,
+    key: tuple[Any, ...],
+    category: str,
+    street: str,
+    status: str,
+    page: str,
+) -> Response[str]:
     reference = services.reference.get()
     chosen_status = (
         Status(status) if status in {s.value for s in Status} and status != Status.MERGED.value else None
@@ -534,9 +572,11 @@ def ticket_board(
         status=chosen_status,
         page=int(page) if page.isdigit() and len(page) < 6 else 1,
     )
-    result = service.board(db_session, filters)
-    return render(
+    with Session(services.engine, expire_on_commit=False) as session:
+        result = service.board(session, filters)
+    return render_and_cache(
         request,
+        key,
         "tickets/board.html",
         {
             "result": result,

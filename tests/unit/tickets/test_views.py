@@ -275,3 +275,21 @@ def test_location_lookup_names_the_community_and_offers_similar_tickets(client: 
     assert f"/t/{ticket.code}/support" in found.text
     outside = client.get("/report/locate?lat=39.9&lng=116.4", headers={"HX-Request": "true"})
     assert "outside Jimei District" in outside.text
+
+
+def test_cached_public_pages_change_as_soon_as_the_ticket_does(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as stranger:
+        first = stranger.get(f"/t/{ticket.code}")
+        assert "Residents with this problem" not in first.text
+        board_before = stranger.get("/tickets").text
+        assert stranger.post(f"/t/{ticket.code}/support", data={"_csrf_token": stranger.csrf()}).status_code == 303
+        after = stranger.get(f"/t/{ticket.code}")
+        assert "Residents with this problem" in after.text
+        assert board_before != stranger.get("/tickets").text
+        # every visitor gets their own nonce and CSRF token, even from the cache
+        again = stranger.get(f"/t/{ticket.code}")
+        nonce = again.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in again.text and stranger.csrf() in again.text
