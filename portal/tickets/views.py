@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import segno
@@ -40,6 +41,8 @@ from portal.tickets.models import Ticket
 from portal.web import in_thread, page_of
 
 KEPT_PHOTOS = "kept-photos"
+LAST_REPORT = "last-report"
+LAST_REPORT_SECONDS = 15 * 60
 
 
 def rate_limit(
@@ -216,7 +219,11 @@ def _handle_report(
 
     photos = [service.StoredPhoto(p["d"], int(p["w"]), int(p["h"])) for p in kept]
     locale = page_of(request).locale
+    fingerprint = _fingerprint(raw, kept)
     with Session(services.engine, expire_on_commit=False) as session:
+        earlier = _same_report_just_sent(request, services, session, fingerprint)
+        if earlier is not None:
+            return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
         ticket, created = service.submit_report(session, clean, photos, key=raw.form_key, locale=locale)
         session.commit()
     if created and ticket.reporter_phone:
@@ -230,7 +237,38 @@ def _handle_report(
         f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
     )
     access.grant(request, response, settings.secret_key, ticket.code, secure=settings.secure_cookies)
+    response.set_cookie(
+        LAST_REPORT,
+        sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
+        max_age=LAST_REPORT_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
     return response
+
+
+def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
+    parts = [
+        raw.category,
+        clean_text(raw.description, multiline=True),
+        raw.lat,
+        raw.lng,
+        raw.community,
+        raw.address,
+    ]
+    parts += sorted(str(p.get("d")) for p in kept)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _same_report_just_sent(
+    request: Request[Any, Any, Any], services: Services, session: Session, fingerprint: str
+) -> Ticket | None:
+    """Back, then send again, gives the form a fresh key with the same text: the first ticket stands."""
+    last = unsign_value(services.settings.secret_key, LAST_REPORT, request.cookies.get(LAST_REPORT))
+    if not isinstance(last, dict) or last.get("f") != fingerprint:
+        return None
+    return service.find_by_key(session, str(last.get("k", "")))
 
 
 def _absolute(request: Request[Any, Any, Any], services: Services, path: str) -> str:

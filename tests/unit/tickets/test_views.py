@@ -296,3 +296,14 @@ def test_cached_public_pages_change_as_soon_as_the_ticket_does(client: PageClien
         again = stranger.get(f"/t/{ticket.code}")
         nonce = again.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
         assert f'nonce="{nonce}"' in again.text and stranger.csrf() in again.text
+
+
+def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Session) -> None:
+    community = a_community(db).slug
+    first = submit_report(client, report_fields(client, community))
+    again = submit_report(client, report_fields(client, community))  # a fresh form key, the same report
+    assert "again=1" in again.headers["location"]
+    assert len(tickets(db)) == 1
+    other = submit_report(client, report_fields(client, community, description="另一个问题：路口的红绿灯坏了。"))
+    assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
+    assert len(tickets(db)) == 2
