@@ -82,6 +82,7 @@ BIG_TARGETS = (
 
 def elder_problems(page: Page) -> list[str]:
     """What on the current page breaks the elder-friendly rules (MIIT 2021, DESIGN §9)."""
+    page.wait_for_load_state("load")  # a URL change is not a loaded stylesheet
     expect(page.locator("body")).to_have_class(re.compile(r"\belder\b"))
     size = float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"))
     line = page.evaluate(
@@ -138,6 +139,7 @@ def test_tap_targets_in_normal_mode(new_context: ContextFactory) -> None:
     code = report_ticket(page)
     for url in ("/", "/report", "/track", "/tickets", f"/t/{code}"):
         page.goto(url)
+        page.wait_for_load_state("load")
         for t in tap_targets(page, BIG_TARGETS):
             if t["height"] < 44 or (t["width"] < 44 and t["text"]):
                 problems.append(f"{url}: {t}")
