@@ -49,21 +49,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool: bool = True) -> Engine:
+def make_engine(url: str, *, pool: bool = True, autocommit: bool = False) -> Engine:
+    """The engine for ``url``. ``autocommit`` makes a reader for single-statement reads: no BEGIN,
+    no ROLLBACK when the connection goes back to the pool, so one round trip per read."""
+    options: dict[str, Any] = (
+        {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
+    )
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
     if not pool:
-        return create_engine(url, poolclass=NullPool)
+        return create_engine(url, poolclass=NullPool, **options)
     # No pre-ping: it costs a round trip on every request; recycled connections cover server restarts.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, **options)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request
 from sqlalchemy.engine import Engine
 
+from portal.db import make_engine
 from portal.directory.service import ReferenceCache
 from portal.media import MediaStore
 from portal.places.service import GridLocator
@@ -20,6 +21,7 @@ from portal.sms import SmsGateway, load_gateway
 class Services:
     settings: Settings
     engine: Engine
+    reader: Engine  # autocommit reads of versions for the page cache
     locator: GridLocator
     reference: ReferenceCache
     limiter: Limiter
@@ -31,6 +33,7 @@ class Services:
         return cls(
             settings=settings,
             engine=engine,
+            reader=make_engine(settings.database_url, autocommit=True),
             locator=GridLocator(engine),
             reference=ReferenceCache(engine),
             limiter=make_limiter(settings.redis_url),

@@ -408,7 +408,7 @@ async def ticket_page(request: Request[Any, Any, Any], code: FromPath[str]) -> R
         return Redirect(f"/t/{normal}", status_code=301)
     if access.has_access(request, services.settings.secret_key, normal):
         return await in_thread(_ticket_page, request, services, normal, None)
-    version = service.ticket_version(services.engine, normal)
+    version = service.ticket_version(services.reader, normal)
     if version is None:
         raise NotFoundException()
     key = ("ticket", normal, version, services.reference.stamp)
@@ -583,7 +583,7 @@ async def ticket_board(
 ) -> Response[str]:
     """The public board, from the page cache while no ticket event has been added since it was rendered."""
     services = services_of(request)
-    key = ("board", service.newest_event_id(services.engine), services.reference.stamp)
+    key = ("board", service.newest_event_id(services.reader), services.reference.stamp)
     template = "tickets/board.html"
     return cached_page(request, key, template) or await in_thread(
         _ticket_board, request, services, key, category, street, status, page
