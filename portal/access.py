@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, Response
 
 from portal.security import sign_value, unsign_value
+from portal.settings import Settings
 
 ACCESS_COOKIE = "access"
 GRANT_SECONDS = 2 * 3600
@@ -30,9 +31,8 @@ def has_access(request: Request[Any, Any, Any], secret: str, code: str) -> bool:
     return code in granted_codes(request, secret)
 
 
-def grant(
-    request: Request[Any, Any, Any], response: Response[Any], secret: str, code: str, *, secure: bool
-) -> None:
+def grant(request: Request[Any, Any, Any], response: Response[Any], settings: Settings, code: str) -> None:
+    secret = settings.secret_key
     codes = granted_codes(request, secret)
     codes[code] = int(time.time() + GRANT_SECONDS)
     newest = dict(sorted(codes.items(), key=lambda item: item[1])[-MAX_GRANTS:])
@@ -42,6 +42,6 @@ def grant(
         max_age=GRANT_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=secure,
+        secure=settings.secure_cookies,
         path="/",
     )

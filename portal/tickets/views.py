@@ -236,7 +236,7 @@ def _handle_report(
     response: Response[Any] = Redirect(
         f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
     )
-    access.grant(request, response, settings.secret_key, ticket.code, secure=settings.secure_cookies)
+    access.grant(request, response, settings, ticket.code)
     response.set_cookie(
         LAST_REPORT,
         sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
@@ -473,9 +473,7 @@ def _ticket_unlock(
         context["unlock_error"] = page_of(request).t.gettext(problem)
         return render(request, "tickets/page.html", context, status_code=422)
     response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
-    access.grant(
-        request, response, services.settings.secret_key, ticket.code, secure=services.settings.secure_cookies
-    )
+    access.grant(request, response, services.settings, ticket.code)
     return response
 
 
@@ -563,13 +561,7 @@ def _track_lookup(request: Request[Any, Any, Any], db_session: Session, form: An
         )
     response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
     if digits:
-        access.grant(
-            request,
-            response,
-            services.settings.secret_key,
-            ticket.code,
-            secure=services.settings.secure_cookies,
-        )
+        access.grant(request, response, services.settings, ticket.code)
     return response
 
 
