@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from sqlmodel import Session
 
 from portal import pages
+from portal.accounts.views import staff_router
 from portal.db import make_engine, session_scope
 from portal.pagecache import PageCache
 from portal.services import Services
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         route_handlers=[
             *pages.route_handlers,
             *ticket_views.route_handlers,
+            staff_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

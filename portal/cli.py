@@ -58,6 +58,50 @@ def demo() -> None:
     print(summary)
 
 
+def user_create(username: str, role: str, department: str, display_name: str, password_stdin: bool) -> int:
+    """Make a staff account; the password is asked twice (or read from standard input)."""
+    import getpass
+
+    from sqlmodel import Session, select
+
+    from portal.accounts.models import StaffRole
+    from portal.accounts.service import AccountError, create_user
+    from portal.db import make_engine
+    from portal.directory.models import Department
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("portal: the two passwords are not the same; nothing was changed.", file=sys.stderr)
+            return 1
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        department_id = None
+        if department:
+            found = session.exec(select(Department).where(Department.slug == department)).first()
+            if found is None:
+                print(f"portal: no department with the slug {department!r}.", file=sys.stderr)
+                return 1
+            department_id = found.id
+        try:
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                role=StaffRole(role),
+                display_name=display_name,
+                department_id=department_id,
+            )
+        except AccountError as problem:
+            print(f"portal: {problem.message}", file=sys.stderr)
+            return 1
+        session.commit()
+        print(f"created {user.role} {user.username!r}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="portal", description="Jimei Civic Portal")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     db_sub.add_parser("check", help="fail if the models need a migration that does not exist")
 
     commands.add_parser("demo", help="load demonstration data (safe to run twice)")
+
+    user_cmd = commands.add_parser("user", help="staff accounts")
+    user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
+    create_cmd = user_sub.add_parser("create", help="make a staff account (the first one: --role admin)")
+    create_cmd.add_argument("--username", required=True)
+    create_cmd.add_argument(
+        "--role",
+        default="admin",
+        choices=["admin", "dispatcher", "department", "press", "volunteer", "grid_worker"],
+    )
+    create_cmd.add_argument("--department", default="", help="the department's slug, for department staff")
+    create_cmd.add_argument("--display-name", default="")
+    create_cmd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     commands.add_parser("settings", help="print the settings in force (secrets hidden)")
 
     args = parser.parse_args(argv)
@@ -87,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print("models and migrations agree")
     elif args.command == "demo":
         demo()
+    elif args.command == "user" and args.user_command == "create":
+        return user_create(args.username, args.role, args.department, args.display_name, args.password_stdin)
     elif args.command == "settings":
         settings = get_settings()
         for name, value in vars(settings).items():

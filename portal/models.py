@@ -1,10 +1,12 @@
 """Import every table so that SQLModel's metadata is complete (Alembic and tests read it)."""
 
+from portal.accounts.models import AuditEntry, StaffUser
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.places.models import Community, GridCell, Street
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
 __all__ = [
+    "AuditEntry",
     "Category",
     "CategoryGroup",
     "Community",
@@ -12,6 +14,7 @@ __all__ = [
     "Follower",
     "GridCell",
     "Photo",
+    "StaffUser",
     "Street",
     "Ticket",
     "TicketEvent",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
+from litestar.response import Redirect
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from portal import access
+from portal.accounts.auth import AccessDenied
 from portal.i18n import N_
 from portal.services import services_of
 from portal.templating import render
@@ -68,6 +71,7 @@ def healthz(
     return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
 
+ACCESS_DENIED = N_("You do not have access to this page")
 ERROR_TITLES = {
     400: N_("Something in the request was not right"),
     403: N_("This page has expired"),
@@ -82,6 +86,9 @@ ERROR_TITLES = {
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 401 and request.url.path.startswith("/staff"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/staff/login?{urlencode({'next': target})}", status_code=303)
     if status >= 500:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
@@ -92,7 +99,10 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         "errors/error.html",
         {
             "status": status,
-            "title_id": ERROR_TITLES.get(status, ERROR_TITLES[500]),
+            "title_id": ACCESS_DENIED
+            if isinstance(exc, AccessDenied)
+            else ERROR_TITLES.get(status, ERROR_TITLES[500]),
+            "denied": isinstance(exc, AccessDenied),
             "retry_after": headers.get("Retry-After"),
         },
         status_code=status,

@@ -95,6 +95,7 @@ class Settings:
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
+                "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
             },
         )
 

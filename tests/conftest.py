@@ -81,7 +81,7 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
     return create_app(settings, services)
 
 
-TICKET_TABLES = ("follower", "photo", "ticket_event", "ticket")
+TICKET_TABLES = ("audit_log", "staff_user", "follower", "photo", "ticket_event", "ticket")
 
 
 @pytest.fixture(autouse=True)

@@ -132,7 +132,30 @@
     if (summary) summary.focus();
   }
 
+  // Staff sessions end after idle minutes: warn first, and let one tap keep the session.
+  function setupSessionWarning() {
+    var nav = document.querySelector("[data-session-expires]");
+    if (!nav || !window.fetch) return;
+    var box = nav.querySelector("[data-session-warning]");
+    var stay = nav.querySelector("[data-stay-signed-in]");
+    var total = parseInt(nav.getAttribute("data-session-expires"), 10) * 1000;
+    var warn = parseInt(nav.getAttribute("data-session-warn"), 10) * 1000;
+    var timer = null;
+    function arm() {
+      box.hidden = true;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { box.hidden = false; }, total - warn);
+    }
+    stay.addEventListener("click", function () {
+      var token = (document.body.getAttribute("hx-headers") || "").match(/"x-csrftoken": "([^"]*)"/);
+      window.fetch("/staff/keepalive", { method: "POST", credentials: "same-origin", headers: { "x-csrftoken": token ? token[1] : "" } })
+        .then(function (r) { if (r.ok) arm(); else window.location.reload(); });
+    });
+    arm();
+  }
+
   ready(function () {
+    setupSessionWarning();
     setupReadAloud();
     setupLocate();
     setupDraft();

@@ -263,13 +263,16 @@ def test_inline_checks_answer_with_the_fields_message(client: PageClient) -> Non
     assert "11-digit" in wrong.text
 
 
-def test_location_lookup_names_the_community_and_offers_similar_tickets(client: PageClient, db: Session) -> None:
+def test_location_lookup_names_the_community_and_offers_similar_tickets(
+    client: PageClient, db: Session
+) -> None:
     community = a_community(db)
     fields = report_fields(client, "", lat=str(community.lat), lng=str(community.lng))
     assert submit_report(client, fields).status_code == 303
     [ticket] = tickets(db)
     found = client.get(
-        f"/report/locate?lat={community.lat}&lng={community.lng}&category=road-damage", headers={"HX-Request": "true"}
+        f"/report/locate?lat={community.lat}&lng={community.lng}&category=road-damage",
+        headers={"HX-Request": "true"},
     )
     assert "Found:" in found.text
     assert f"/t/{ticket.code}/support" in found.text
@@ -304,6 +307,8 @@ def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Ses
     again = submit_report(client, report_fields(client, community))  # a fresh form key, the same report
     assert "again=1" in again.headers["location"]
     assert len(tickets(db)) == 1
-    other = submit_report(client, report_fields(client, community, description="另一个问题：路口的红绿灯坏了。"))
+    other = submit_report(
+        client, report_fields(client, community, description="另一个问题：路口的红绿灯坏了。")
+    )
     assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
     assert len(tickets(db)) == 2

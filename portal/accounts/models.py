@@ -1,0 +1,65 @@
+"""Staff accounts and the audit log of what they do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from portal.db import UTCDateTime, utcnow
+from portal.i18n import N_
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    DEPARTMENT = "department"
+    PRESS = "press"
+    VOLUNTEER = "volunteer"
+    GRID_WORKER = "grid_worker"
+
+
+ROLE_LABELS = {
+    StaffRole.ADMIN: N_("Administrator"),
+    StaffRole.DISPATCHER: N_("Dispatcher (command centre)"),
+    StaffRole.DEPARTMENT: N_("Department staff"),
+    StaffRole.PRESS: N_("Press office"),
+    StaffRole.VOLUNTEER: N_("Community volunteer"),
+    StaffRole.GRID_WORKER: N_("Grid worker"),
+}
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True)
+    display_name: str = Field(max_length=60)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Bumped when the password changes, so that sessions signed before the change end.
+    session_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """One staff action: who, what, which ticket, when, from which address. Only ever inserted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    username: str = Field(default="", max_length=40)
+    action: str = Field(max_length=40)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    detail: str = Field(default="", max_length=500)
+    address: str = Field(default="", max_length=64)

@@ -1,0 +1,183 @@
+"""Staff sign-in, sign-out, password change, the staff home and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
+from litestar.params import FromQuery
+from litestar.response import Redirect
+from sqlmodel import Session, col, func, select
+
+from portal.accounts import service
+from portal.accounts.auth import (
+    IDLE_SECONDS,
+    WARN_SECONDS,
+    StaffCookieMiddleware,
+    current_staff,
+    ended_cookie,
+    session_cookie,
+    staff_guard,
+)
+from portal.accounts.models import ROLE_LABELS, AuditEntry, StaffRole
+from portal.i18n import N_
+from portal.services import client_address, services_of
+from portal.templating import render
+from portal.web import in_thread, page_of
+
+AUDIT_PAGE = 50
+
+
+def staff_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What every signed-in staff page shows: who, and when the idle session ends."""
+    return {"user": current_staff(request), "idle_seconds": IDLE_SECONDS, "warn_seconds": WARN_SECONDS}
+
+
+def _safe_next(target: str) -> str:
+    """Only back into the staff pages: never to another site."""
+    if target.startswith("/staff") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/staff"
+
+
+@get("/login", sync_to_thread=False)
+def login_form(request: Request[Any, Any, Any], next: FromQuery[str] = "/staff") -> Response[str]:
+    return render(request, "staff/login.html", {"next": _safe_next(next), "username": "", "errors": {}})
+
+
+@post("/login")
+async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_login, request, form)
+
+
+def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
+    services = services_of(request)
+    address = client_address(request)
+    verdict = services.limiter.hit("login", address, services.settings.rate_limits["login"])
+    if not verdict.allowed:
+        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+    username = str(form.get("username", ""))[:60]
+    password = str(form.get("password", ""))[:200]
+    target = _safe_next(str(form.get("next", "/staff")))
+    t = page_of(request).t
+    with Session(services.engine, expire_on_commit=False) as session:
+        result = service.authenticate(session, username, password, address=address)
+        session.commit()
+    if result.user is None:
+        message = (
+            t.gettext(result.problem or "", time=t.datetime(result.locked_until, "short"))
+            if result.locked_until
+            else t.gettext(result.problem or "")
+        )
+        context = {"next": target, "username": username, "errors": {"username": message}}
+        return render(request, "staff/login.html", context, status_code=422)
+    response: Response[Any] = Redirect(target, status_code=303)
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, result.user)
+    return response
+
+
+@post("/logout", guards=[staff_guard])
+def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[Any]:
+    services = services_of(request)
+    user = current_staff(request)
+    service.audit(db_session, user, "logout", address=client_address(request))
+    request.scope["state"]["staff_cookie"] = ended_cookie(services.settings)
+    return Redirect("/staff/login", status_code=303)
+
+
+@get("/", guards=[staff_guard], sync_to_thread=False)
+def staff_home(request: Request[Any, Any, Any]) -> Response[str]:
+    context = {**staff_context(request), "ROLE_LABELS": ROLE_LABELS, "StaffRole": StaffRole}
+    return render(request, "staff/home.html", context)
+
+
+@post("/keepalive", guards=[staff_guard], sync_to_thread=False)
+def keepalive(request: Request[Any, Any, Any]) -> Response[dict[str, int]]:
+    """Staying signed in: the guard has already slid the session forward."""
+    return Response({"expires_in": IDLE_SECONDS})
+
+
+@get("/password", guards=[staff_guard], sync_to_thread=False)
+def password_form(request: Request[Any, Any, Any]) -> Response[str]:
+    return render(request, "staff/password.html", {**staff_context(request), "errors": {}, "done": False})
+
+
+@post("/password", guards=[staff_guard])
+async def password_change(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_password_change, request, form)
+
+
+def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
+    services = services_of(request)
+    user = current_staff(request)
+    current = str(form.get("current", ""))[:200]
+    new = str(form.get("new", ""))[:300]
+    repeat = str(form.get("repeat", ""))[:300]
+    t = page_of(request).t
+    with Session(services.engine, expire_on_commit=False) as session:
+        fresh = session.get(type(user), user.id)
+        assert fresh is not None
+        problem = (
+            N_("The two new passwords are not the same.")
+            if new != repeat
+            else service.change_password(session, fresh, current, new, address=client_address(request))
+        )
+        session.commit()
+    if problem is not None:
+        field = "current" if "current" in problem.lower() else "new"
+        return render(
+            request,
+            "staff/password.html",
+            {**staff_context(request), "errors": {field: t.gettext(problem)}, "done": False},
+            status_code=422,
+        )
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, fresh)
+    return render(request, "staff/password.html", {**staff_context(request), "errors": {}, "done": True})
+
+
+@get("/audit", guards=[staff_guard], opt={"roles": [StaffRole.ADMIN]}, sync_to_thread=True)
+def audit_log(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], page: FromQuery[str] = "1"
+) -> Response[str]:
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    total = int(db_session.exec(select(func.count()).select_from(AuditEntry)).one())
+    entries = list(
+        db_session.exec(
+            select(AuditEntry)
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+            .offset((number - 1) * AUDIT_PAGE)
+            .limit(AUDIT_PAGE)
+        )
+    )
+    pages = max(1, -(-total // AUDIT_PAGE))
+    return render(
+        request,
+        "staff/audit.html",
+        {
+            **staff_context(request),
+            "entries": entries,
+            "page": number,
+            "pages": pages,
+            "page_url": lambda n: f"/staff/audit?page={n}",
+        },
+    )
+
+
+staff_router = Router(
+    path="/staff",
+    route_handlers=[
+        login_form,
+        login,
+        logout,
+        staff_home,
+        keepalive,
+        password_form,
+        password_change,
+        audit_log,
+    ],
+    middleware=[StaffCookieMiddleware],
+)

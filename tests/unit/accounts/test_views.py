@@ -1,0 +1,182 @@
+"""Staff sign-in, lockout, idle sessions, access rules and the audit log."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+
+import pytest
+from sqlmodel import Session, col, select
+
+from portal.accounts.auth import IDLE_SECONDS, STAFF_COOKIE
+from portal.accounts.models import AuditEntry, StaffRole, StaffUser
+from portal.accounts.service import create_user
+from portal.security import sign_value
+from portal.services import Services
+from tests.pages import PageClient
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(db: Session, username: str = "li.wei", role: StaffRole = StaffRole.ADMIN) -> StaffUser:
+    user = create_user(db, username=username, password=PASSWORD, role=role, display_name="李伟")
+    db.commit()
+    return user
+
+
+def sign_in(client: PageClient, username: str = "li.wei", password: str = PASSWORD) -> object:
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": password, "next": "/staff", "_csrf_token": client.csrf()},
+        follow_redirects=False,
+    )
+
+
+def audit_actions(db: Session) -> list[str]:
+    db.expire_all()
+    return [e.action for e in db.exec(select(AuditEntry).order_by(col(AuditEntry.id)))]
+
+
+def test_staff_pages_send_strangers_to_sign_in(client: PageClient) -> None:
+    for path in ("/staff", "/staff/audit", "/staff/password"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/staff/login?next=%2Fstaff")
+    assert (
+        client.post("/staff/logout", data={"_csrf_token": client.csrf()}, follow_redirects=False).status_code
+        == 303
+    )
+
+
+def test_signing_in_and_out(client: PageClient, db: Session) -> None:
+    make_user(db)
+    response = sign_in(client)
+    assert response.status_code == 303 and response.headers["location"] == "/staff"  # type: ignore[attr-defined]
+    home = client.get("/staff")
+    assert home.status_code == 200 and "李伟" in home.text and "Administrator" in home.text
+    client.post("/staff/logout", data={"_csrf_token": client.csrf()})
+    assert client.get("/staff", follow_redirects=False).status_code == 303
+    assert audit_actions(db) == ["login", "logout"]
+
+
+def test_a_wrong_password_says_so_without_saying_which_part(client: PageClient, db: Session) -> None:
+    make_user(db)
+    for username, password in (("li.wei", "wrong password"), ("nobody", PASSWORD)):
+        response = sign_in(client, username, password)
+        assert response.status_code == 422  # type: ignore[attr-defined]
+        assert "The user name or password is not right." in response.text  # type: ignore[attr-defined]
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client: PageClient, db: Session) -> None:
+    make_user(db)
+    for _ in range(5):
+        sign_in(client, password="wrong password")
+    locked = sign_in(client)  # even the right password now
+    assert locked.status_code == 422 and "locked" in locked.text  # type: ignore[attr-defined]
+    db.expire_all()
+    user = db.exec(select(StaffUser).where(StaffUser.username == "li.wei")).one()
+    assert user.locked_until is not None
+    assert 14 * 60 < (user.locked_until.timestamp() - time.time()) <= 15 * 60
+    assert audit_actions(db).count("login-failed") == 5 and "login-locked" in audit_actions(db)
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(client: PageClient) -> None:
+    statuses = [sign_in(client, f"user{n}", "x" * 12).status_code for n in range(21)]  # type: ignore[attr-defined]
+    assert statuses[-1] == 429 and set(statuses[:20]) == {422}
+
+
+def test_sessions_end_after_thirty_idle_minutes(client: PageClient, db: Session, services: Services) -> None:
+    user = make_user(db)
+    stale = {"u": user.id, "v": user.session_version, "t": int(time.time()) - IDLE_SECONDS - 5}
+    client.cookies.set(
+        STAFF_COOKIE, sign_value(services.settings.secret_key, STAFF_COOKIE, stale), domain="portal.test"
+    )
+    assert client.get("/staff", follow_redirects=False).status_code == 303
+    fresh = dict(stale, t=int(time.time()) - IDLE_SECONDS + 60)
+    client.cookies.set(
+        STAFF_COOKIE, sign_value(services.settings.secret_key, STAFF_COOKIE, fresh), domain="portal.test"
+    )
+    page = client.get("/staff")
+    assert page.status_code == 200 and 'data-session-expires="1800"' in page.text
+    assert "staff=" in page.headers["set-cookie"]  # the session slides forward
+
+
+def test_other_roles_cannot_read_the_audit_log(client: PageClient, db: Session) -> None:
+    make_user(db, "volunteer.chen", StaffRole.VOLUNTEER)
+    sign_in(client, "volunteer.chen")
+    denied = client.get("/staff/audit")
+    assert denied.status_code == 403 and "You do not have access to this page" in denied.text
+
+
+def test_administrators_read_the_audit_log(client: PageClient, db: Session) -> None:
+    make_user(db)
+    sign_in(client)
+    page = client.get("/staff/audit")
+    assert page.status_code == 200 and "login" in page.text and "li.wei" in page.text
+
+
+def test_changing_the_password_ends_other_sessions(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    make_user(db)
+    sign_in(client)
+    with PageClient(app=app, base_url="http://portal.test") as other_device:
+        sign_in(other_device)
+        assert other_device.get("/staff").status_code == 200
+        wrong = client.post(
+            "/staff/password",
+            data={
+                "current": "nope",
+                "new": "a brand new secret",
+                "repeat": "a brand new secret",
+                "_csrf_token": client.csrf(),
+            },
+        )
+        assert wrong.status_code == 422 and "current password is not right" in wrong.text
+        changed = client.post(
+            "/staff/password",
+            data={
+                "current": PASSWORD,
+                "new": "a brand new secret",
+                "repeat": "a brand new secret",
+                "_csrf_token": client.csrf(),
+            },
+        )
+        assert changed.status_code == 200 and "Your password is changed" in changed.text
+        assert client.get("/staff").status_code == 200
+        assert other_device.get("/staff", follow_redirects=False).status_code == 303
+    assert sign_in(client, password="a brand new secret").status_code == 303  # type: ignore[attr-defined]
+
+
+def test_sign_in_only_returns_to_staff_pages(client: PageClient, db: Session) -> None:
+    make_user(db)
+    response = client.post(
+        "/staff/login",
+        data={
+            "username": "li.wei",
+            "password": PASSWORD,
+            "next": "//evil.example/",
+            "_csrf_token": client.csrf(),
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/staff"
+
+
+def test_the_first_administrator_comes_from_the_command_line(
+    db: Session, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from portal import cli
+
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert (
+        cli.main(["user", "create", "--username", "admin.zhang", "--role", "admin", "--password-stdin"]) == 0
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert cli.main(["user", "create", "--username", "admin.two", "--password-stdin"]) == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert (
+        cli.main(["user", "create", "--username", "dept.x", "--role", "department", "--password-stdin"]) == 1
+    )
+    db.expire_all()
+    assert [u.username for u in db.exec(select(StaffUser))] == ["admin.zhang"]
