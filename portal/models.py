@@ -2,6 +2,7 @@
 
 from portal.accounts.models import AuditEntry, StaffUser
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.dispatch.models import SupervisionOrder
 from portal.places.models import Community, GridCell, Street
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
@@ -16,6 +17,7 @@ __all__ = [
     "Photo",
     "StaffUser",
     "Street",
+    "SupervisionOrder",
     "Ticket",
     "TicketEvent",
 ]

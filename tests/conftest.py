@@ -81,7 +81,15 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
     return create_app(settings, services)
 
 
-TICKET_TABLES = ("audit_log", "staff_user", "follower", "photo", "ticket_event", "ticket")
+TICKET_TABLES = (
+    "audit_log",
+    "supervision_order",
+    "staff_user",
+    "follower",
+    "photo",
+    "ticket_event",
+    "ticket",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +104,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     with engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET merged_into_id = NULL"))
+        conn.execute(text("UPDATE department SET duty_phone = ''"))
         for table in TICKET_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     services.limiter.reset()

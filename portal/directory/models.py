@@ -11,6 +11,8 @@ class Department(LocalizedName, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True)
     active: bool = True
+    # The duty mobile that receives new orders and supervision orders by SMS ("" for none).
+    duty_phone: str = Field(default="", max_length=20)
 
 
 class CategoryGroup(LocalizedName, table=True):

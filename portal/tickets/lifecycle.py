@@ -34,6 +34,7 @@ class Action(StrEnum):
     SUPERVISE = "supervise"
     CLOSE = "close"
     SUPPORT = "support"
+    UPDATE = "update"  # staff edits that do not move the ticket: category, place, visibility, photos
 
 
 class Role(StrEnum):
@@ -69,6 +70,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SUPERVISE: N_("Supervision order issued"),
     Action.CLOSE: N_("Closed"),
     Action.SUPPORT: N_("Another resident reported the same problem"),
+    Action.UPDATE: N_("Details updated by the command centre"),
 }
 
 OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS})
@@ -103,6 +105,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _t(Action.SUPERVISE, (S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS), None, Role.DISPATCHER, Role.SYSTEM)
     + _t(Action.CLOSE, (S.RESOLVED,), S.CLOSED, Role.SYSTEM)
     + _t(Action.SUPPORT, tuple(OPEN_STATUSES), None, *REPORTERS)
+    + _t(Action.UPDATE, (*OPEN_STATUSES, S.RESOLVED), None, Role.DISPATCHER)
 )
 
 _TABLE: dict[tuple[Action, Status | None], Transition] = {(t.action, t.source): t for t in TRANSITIONS}

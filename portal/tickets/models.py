@@ -32,6 +32,9 @@ class Ticket(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
     supporters: int = 0
+    priority: int = 0  # 0 normal, 1 urgent
+    # A supervision order on a resolved ticket starts a new round of handling and rating.
+    round: int = 1
     # Bumped on every change; cached public renderings are keyed by it.
     version: int = 1
     created_at: datetime = Field(
