@@ -73,7 +73,11 @@ def test_the_whole_way_through(db: Session, services: Services, people: dict[str
     ]
     assert events == ["report", "dispatch", "accept", "progress", "resolve"]
     texts = services.sms.to("13859201234")  # type: ignore[attr-defined]
-    assert any("sent to" in t for t in texts) and any("resolved" in t for t in texts)
+    department = db.get(Department, people["dept"].department_id)
+    assert department is not None
+    # the report's receipt is sent by the view; here: dispatched (naming the department) and resolved
+    assert len(texts) == 2 and all(ticket.code in t and len(t) <= 70 for t in texts)
+    assert department.name_zh_hans in texts[0] and "/t/" in texts[1]
     assert services.sms.to("13900000001")  # type: ignore[attr-defined]  # the department's duty phone
 
 
