@@ -17,6 +17,7 @@ from sqlmodel import Session
 from portal import pages
 from portal.accounts.views import staff_router
 from portal.db import make_engine, session_scope
+from portal.dispatch.views import dispatch_router
 from portal.pagecache import PageCache
 from portal.services import Services
 from portal.settings import Settings, get_settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *pages.route_handlers,
             *ticket_views.route_handlers,
             staff_router,
+            dispatch_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -134,7 +134,7 @@ def _raw_from_form(form: Any) -> ReportInput:
     )
 
 
-async def _read_uploads(form: Any) -> list[bytes | None]:
+async def read_uploads(form: Any) -> list[bytes | None]:
     """The chosen files' bytes; None for a file over the size limit (read no further than that)."""
     uploads: list[bytes | None] = []
     for item in form.getall("photos", []):
@@ -153,7 +153,7 @@ async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     rate_limit(request, services, "report")
     form = await request.form()
     raw = _raw_from_form(form)
-    uploads = await _read_uploads(form)
+    uploads = await read_uploads(form)
     return await in_thread(_handle_report, request, services, raw, uploads)
 
 
@@ -171,7 +171,7 @@ def _stored(services: Services, digest: str) -> bool:
         return False
 
 
-def _store_uploads(
+def store_uploads(
     services: Services, uploads: list[bytes | None], kept: list[dict[str, Any]], errors: FormErrors
 ) -> None:
     """Process and keep every good photo, so a resident fixing another field need not choose them again."""
@@ -204,7 +204,7 @@ def _handle_report(
         errors.add("form", N_("This form had expired. Check your report and send it again."))
 
     kept = _kept_photos(services, raw)
-    _store_uploads(services, uploads, kept, errors)
+    store_uploads(services, uploads, kept, errors)
     reference = services.reference.get()
     clean = validate_report(
         raw,

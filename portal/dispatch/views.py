@@ -1,0 +1,279 @@
+"""The dispatcher's console, the department's queue, the staff view of a ticket and supervision orders."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
+from portal.accounts.models import StaffRole
+from portal.accounts.views import staff_context
+from portal.contact import mask_name, mask_phone
+from portal.db import utcnow
+from portal.dispatch import service as steps
+from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
+from portal.i18n import DISTRICT_TZ, N_
+from portal.services import client_address, services_of
+from portal.templating import render
+from portal.tickets import service as tickets
+from portal.tickets.codes import normalize_code
+from portal.tickets.forms import FormErrors
+from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Status
+from portal.tickets.models import Ticket
+from portal.tickets.views import read_uploads, store_uploads
+from portal.web import in_thread, page_of
+
+CENTRE = [StaffRole.ADMIN, StaffRole.DISPATCHER]
+HANDLERS = [StaffRole.ADMIN, StaffRole.DISPATCHER, StaffRole.DEPARTMENT]
+QUEUE_LIMIT = 100
+
+
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    if ticket.status == Status.DISPATCHED and ticket.response_due and ticket.response_due < now:
+        return True
+    return bool(
+        Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due and ticket.resolution_due < now
+    )
+
+
+def _list_context(request: Request[Any, Any, Any], rows: list[Ticket]) -> dict[str, Any]:
+    reference = services_of(request).reference.get()
+    return {
+        **staff_context(request),
+        "rows": rows,
+        "reference": reference,
+        "now": utcnow(),
+        "is_overdue": is_overdue,
+        "STATUS_LABELS": STATUS_LABELS,
+    }
+
+
+@get("/queue", guards=[staff_guard], opt={"roles": CENTRE}, sync_to_thread=True)
+def queue(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[Session],
+    status: FromQuery[str] = "submitted",
+    category: FromQuery[str] = "",
+    street: FromQuery[str] = "",
+) -> Response[str]:
+    """New tickets oldest first (the longest wait on top), with counts per state."""
+    reference = services_of(request).reference.get()
+    chosen = Status(status) if status in {s.value for s in Status} else Status.SUBMITTED
+    query = select(Ticket).where(Ticket.status == chosen.value)
+    if (found := reference.category_by_slug.get(category)) is not None:
+        query = query.where(Ticket.category_id == found.id)
+    if (place := reference.street_by_slug.get(street)) is not None:
+        query = query.where(Ticket.street_id == place.id)
+    rows = list(
+        db_session.exec(
+            query.order_by(col(Ticket.priority).desc(), col(Ticket.created_at)).limit(QUEUE_LIMIT)
+        )
+    )
+    counts = dict(db_session.exec(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
+    context = _list_context(request, rows)
+    context.update(
+        counts=counts, chosen=chosen, statuses=list(Status), selected={"category": category, "street": street},
+        groups=reference.grouped_categories(),
+    )  # fmt: skip
+    return render(request, "staff/queue.html", context)
+
+
+@get("/department", guards=[staff_guard], opt={"roles": [StaffRole.DEPARTMENT]}, sync_to_thread=True)
+def department_queue(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[str]:
+    """The department's open orders, most urgent first: urgent ones, then the earliest deadline."""
+    user = current_staff(request)
+    open_states = [Status.DISPATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value]
+    rows = list(
+        db_session.exec(
+            select(Ticket)
+            .where(Ticket.department_id == user.department_id, col(Ticket.status).in_(open_states))
+            .order_by(col(Ticket.priority).desc(), col(Ticket.resolution_due), col(Ticket.created_at))
+        )
+    )
+    return render(request, "staff/department.html", _list_context(request, rows))
+
+
+def _staff_ticket(request: Request[Any, Any, Any], session: Session, code: str) -> Ticket:
+    normal = normalize_code(code)
+    ticket = tickets.find_by_code(session, normal) if normal else None
+    if ticket is None or not steps.may_see(current_staff(request), ticket):
+        raise NotFoundException()  # another department's ticket does not exist, as far as they know
+    return ticket
+
+
+def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ticket) -> dict[str, Any]:
+    reference = services_of(request).reference.get()
+    user = current_staff(request)
+    orders = list(
+        session.exec(
+            select(SupervisionOrder)
+            .where(SupervisionOrder.ticket_id == ticket.id)
+            .order_by(col(SupervisionOrder.id))
+        )
+    )
+    category = reference.category_by_id.get(ticket.category_id)
+    return {
+        **staff_context(request),
+        "ticket": ticket,
+        "category": category,
+        "street": reference.street_by_id.get(ticket.street_id),
+        "community": reference.community_by_id.get(ticket.community_id),
+        "department": reference.departments.get(ticket.department_id or 0),
+        "departments": [d for d in reference.departments.values() if d.active],
+        "default_department": category.default_department_id if category else None,
+        "groups": reference.grouped_categories(),
+        "events": tickets.timeline(session, ticket),
+        "photos": tickets.photos_of(session, ticket, approved_only=False),
+        "orders": orders,
+        "masked_name": mask_name(ticket.reporter_name),
+        "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
+        "centre": user.role in CENTRE,
+        "department_user": user.role == StaffRole.DEPARTMENT,
+        "status": Status(ticket.status),
+        "Status": Status,
+        "overdue": is_overdue(ticket, utcnow()),
+        "STATUS_LABELS": STATUS_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+        "ORDER_KIND_LABELS": ORDER_KIND_LABELS,
+        "is_order_overdue": steps.overdue,
+        "form": {},
+        "action_error": "",
+        "done": request.query_params.get("done", ""),
+    }
+
+
+@get("/t/{code:str}", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)
+def staff_ticket(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[str]:
+    ticket = _staff_ticket(request, db_session, code)
+    return render(request, "staff/ticket.html", _ticket_context(request, db_session, ticket))
+
+
+@post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS})
+async def staff_act(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
+    form = await request.form()
+    uploads = await read_uploads(form)
+    return await in_thread(_act, request, code, form, uploads)
+
+
+def _deadline(text: str) -> datetime | None:
+    """A date typed as YYYY-MM-DD means the end of that working day in the district."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ)
+
+
+def _act(request: Request[Any, Any, Any], code: str, form: Any, uploads: list[bytes | None]) -> Response[Any]:
+    services = services_of(request)
+    action = str(form.get("action", ""))
+    text = {
+        name: str(form.get(name, ""))[:4000] for name in ("note", "internal", "reason", "target", "deadline")
+    }
+    base_url = services.settings.base_url or str(request.base_url).rstrip("/")
+    with Session(services.engine, expire_on_commit=False) as session:
+        ticket = _staff_ticket(request, session, code)
+        ctx = steps.Context.make(
+            session, current_staff(request), client_address(request), services.sms, base_url
+        )
+        try:
+            _apply(ctx, ticket, action, text, form, uploads, services)
+        except steps.ActionError as refused:
+            session.rollback()
+            session.expire_all()
+            fresh = _staff_ticket(request, session, code)
+            context = _ticket_context(request, session, fresh)
+            context.update(
+                form=text, action_error=page_of(request).t.gettext(refused.message), failed_action=action
+            )
+            return render(request, "staff/ticket.html", context, status_code=422)
+        session.commit()
+    return Redirect(f"/staff/t/{ticket.code}?done={action}", status_code=303)
+
+
+def _apply(
+    ctx: steps.Context,
+    ticket: Ticket,
+    action: str,
+    text: dict[str, str],
+    form: Any,
+    uploads: list[bytes | None],
+    services: Any,
+) -> None:
+    def number(name: str) -> int | None:
+        value = str(form.get(name, ""))
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    def photos() -> list[tickets.StoredPhoto]:
+        errors, kept = FormErrors(), []  # type: ignore[var-annotated]
+        store_uploads(services, uploads, kept, errors)
+        if errors:
+            raise steps.ActionError(next(iter(errors.messages.values())))
+        return [tickets.StoredPhoto(p["d"], int(p["w"]), int(p["h"])) for p in kept]
+
+    centre, department = ctx.user.role in CENTRE, ctx.user.role == StaffRole.DEPARTMENT
+    if centre and action == "dispatch":
+        steps.dispatch(ctx, ticket, number("department"), text["note"])
+    elif centre and action == "reject":
+        steps.reject(ctx, ticket, text["reason"])
+    elif centre and action == "merge":
+        steps.merge(ctx, ticket, text["target"])
+    elif centre and action == "update":
+        steps.update_details(
+            ctx, ticket, category_id=number("category"), is_public=form.get("visibility") == "public",
+            priority=1 if form.get("priority") == "urgent" else 0,
+        )  # fmt: skip
+    elif centre and action in {"approve-photo", "hide-photo"}:
+        steps.review_photo(ctx, ticket, number("photo") or 0, approve=action == "approve-photo")
+    elif centre and action == "supervise":
+        steps.supervise(ctx, ticket, text["reason"], _deadline(text["deadline"]))
+    elif department and action == "accept":
+        steps.accept(ctx, ticket)
+    elif department and action == "return":
+        steps.return_order(ctx, ticket, text["reason"])
+    elif department and action == "progress":
+        steps.post_progress(ctx, ticket, text["note"], text["internal"], photos())
+    elif department and action == "resolve":
+        steps.resolve(ctx, ticket, text["note"], text["internal"], photos())
+    else:
+        raise steps.ActionError(N_("You are not allowed to take this step."))
+
+
+@get("/supervision", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)
+def supervision(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], show: FromQuery[str] = "open"
+) -> Response[str]:
+    """Supervision orders: open, overdue or fulfilled; a department sees its own."""
+    user = current_staff(request)
+    now = utcnow()
+    query = select(SupervisionOrder, Ticket).join(Ticket, col(Ticket.id) == SupervisionOrder.ticket_id)
+    if user.role == StaffRole.DEPARTMENT:
+        query = query.where(SupervisionOrder.department_id == user.department_id)
+    if show == "fulfilled":
+        query = query.where(SupervisionOrder.status == "fulfilled")
+    else:
+        query = query.where(SupervisionOrder.status == "open")
+        if show == "overdue":
+            query = query.where(col(SupervisionOrder.deadline) < now)
+    rows = list(db_session.exec(query.order_by(col(SupervisionOrder.deadline)).limit(200)))
+    reference = services_of(request).reference.get()
+    context = {**staff_context(request), "rows": rows, "show": show if show in {"open", "overdue", "fulfilled"} else "open",
+               "reference": reference, "ORDER_KIND_LABELS": ORDER_KIND_LABELS, "is_order_overdue": steps.overdue}  # fmt: skip
+    return render(request, "staff/supervision.html", context)
+
+
+dispatch_router = Router(
+    path="/staff",
+    route_handlers=[queue, department_queue, staff_ticket, staff_act, supervision],
+    middleware=[StaffCookieMiddleware],
+)

@@ -1,0 +1,104 @@
+"""The staff pages, used as the command centre and a department would, and what residents then see."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from sqlmodel import Session, col, select
+
+from portal.accounts.models import StaffRole
+from portal.accounts.service import create_user
+from portal.directory.models import Department
+from portal.tickets.models import Ticket
+from tests.pages import PageClient
+from tests.unit.factories import a_community, jpeg_bytes, report_fields, submit_report
+
+PASSWORD = "a long enough password"
+
+
+def signed_in(
+    stack: ExitStack, app, db: Session, username: str, role: StaffRole, department: Department | None = None
+) -> PageClient:  # type: ignore[no-untyped-def]
+    """A browser of its own, signed in as a new staff member; closed by the stack, last opened first."""
+    create_user(
+        db,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        department_id=department.id if department else None,
+    )
+    db.commit()
+    client = stack.enter_context(PageClient(app=app, base_url="http://portal.test"))
+    client.post(
+        "/staff/login", data={"username": username, "password": PASSWORD, "_csrf_token": client.csrf()}
+    )
+    return client
+
+
+def act(client: PageClient, code: str, action: str, files=None, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"action": action, "_csrf_token": client.csrf(), **fields}
+    return client.post(f"/staff/t/{code}/act", data=data, files=files, follow_redirects=False)
+
+
+def test_a_report_travels_the_whole_way(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    roads, parks = list(db.exec(select(Department).order_by(col(Department.id))))[:2]
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        other = signed_in(stack, app, db, "parks", StaffRole.DEPARTMENT, parks)
+        assert ticket.code in centre.get("/staff/queue").text
+        assert (
+            act(centre, ticket.code, "dispatch", department=str(roads.id), note="已派给道路部门").status_code
+            == 303
+        )
+        assert "已派给道路部门" in client.get(f"/t/{ticket.code}").text
+
+        assert ticket.code in dept.get("/staff/department").text
+        assert other.get(f"/staff/t/{ticket.code}").status_code == 404
+        assert act(other, ticket.code, "accept").status_code == 404
+        assert act(dept, ticket.code, "accept").status_code == 303
+        assert act(dept, ticket.code, "progress", note="工人已到场").status_code == 303
+        refused = act(dept, ticket.code, "resolve", note="已修好")
+        assert refused.status_code == 422 and "Add at least one photo" in refused.text
+        photo = [("photos", ("after.jpg", jpeg_bytes(), "image/jpeg"))]
+        assert act(dept, ticket.code, "resolve", files=photo, note="坑已填平").status_code == 303
+
+        public = client.get(f"/t/{ticket.code}").text
+        for note in ("工人已到场", "坑已填平"):
+            assert note in public
+        assert "Resolved" in public
+
+
+def test_roles_reach_only_their_pages(db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    with ExitStack() as stack:
+        volunteer = signed_in(stack, app, db, "volunteer", StaffRole.VOLUNTEER)
+        for path in ("/staff/queue", "/staff/department", "/staff/supervision", "/staff/audit"):
+            assert volunteer.get(path).status_code == 403
+
+
+def test_bad_staff_input_changes_nothing(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        empty = act(centre, ticket.code, "reject", reason="   ")
+        assert empty.status_code == 422 and "Write the reason the residents will read." in empty.text
+        assert act(centre, ticket.code, "dispatch", department="99999").status_code == 422
+        assert act(centre, ticket.code, "accept").status_code == 422  # not the centre's step
+        forged = centre.post(
+            f"/staff/t/{ticket.code}/act", data={"action": "reject", "reason": "x", "_csrf_token": "forged"}
+        )
+        assert forged.status_code == 403
+        db.refresh(ticket)
+        assert ticket.status == "submitted"
+        roads = db.exec(select(Department).order_by(col(Department.id))).first()
+        assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303  # type: ignore[union-attr]
+        past = act(centre, ticket.code, "supervise", reason="太慢了", deadline="2020-01-01")
+        assert past.status_code == 422 and "deadline in the future" in past.text
+        assert (
+            act(centre, ticket.code, "supervise", reason="请加快", deadline="2099-01-01").status_code == 303
+        )
+        assert ticket.code in centre.get("/staff/supervision").text
+        assert "请加快" in client.get(f"/t/{ticket.code}").text
