@@ -18,6 +18,7 @@ from portal import pages
 from portal.accounts.views import staff_router
 from portal.db import make_engine, session_scope
 from portal.dispatch.views import dispatch_router
+from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
 from portal.services import Services
 from portal.settings import Settings, get_settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         exception_handlers={Exception: pages.error_page},
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
         state=State({"services": services, "page_cache": PageCache()}),
+        lifespan=[periodic_jobs],
         openapi_config=None,
         debug=settings.debug,
     )

@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     commands.add_parser("settings", help="print the settings in force (secrets hidden)")
+    jobs_cmd = commands.add_parser("jobs", help="background jobs")
+    jobs_sub = jobs_cmd.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("run", help="run the deadline sweep once (safe beside running instances)")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -148,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         demo()
     elif args.command == "user" and args.user_command == "create":
         return user_create(args.username, args.role, args.department, args.display_name, args.password_stdin)
+    elif args.command == "jobs" and args.jobs_command == "run":
+        from portal.db import make_engine
+        from portal.jobs import run_jobs
+        from portal.services import Services
+
+        settings = get_settings()
+        print(run_jobs(Services.build(settings, make_engine(settings.database_url))))
     elif args.command == "settings":
         settings = get_settings()
         for name, value in vars(settings).items():

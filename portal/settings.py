@@ -73,6 +73,7 @@ class Settings:
     secure_cookies: bool
     max_upload_mb: int
     rating_window_days: int
+    jobs_interval: int
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +91,7 @@ class Settings:
             secure_cookies=_env_bool("SECURE_COOKIES", False),
             max_upload_mb=_env_int("MAX_UPLOAD_MB", 45),
             rating_window_days=_env_int("RATING_WINDOW_DAYS", 7),
+            jobs_interval=_env_int("JOBS_INTERVAL", 300),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),

@@ -57,6 +57,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         media_dir=data_dir / "media",
         base_url="http://portal.test",
         sms_adapter="console",
+        jobs_interval=0,
     )
 
 

@@ -167,3 +167,34 @@ def test_the_sweep_issues_one_order_per_missed_deadline(
     assert ticket.status == Status.DISPATCHED  # an order on a missed deadline leaves the status alone
     orders = list(db.exec(select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)))
     assert len(orders) == 1
+
+
+def test_two_instances_sweeping_at_once_issue_one_order(
+    db: Session, services: Services, engine, people: dict[str, StaffUser]
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    ticket = a_ticket(db)
+    dispatch.dispatch(ctx(db, services, people["dispatcher"]), ticket, people["dept"].department_id)
+    db.commit()
+    assert ticket.response_due is not None
+    later = ticket.response_due + timedelta(minutes=1)
+    barrier = threading.Barrier(2)
+    issued: list[int] = []
+
+    def instance() -> None:
+        with Session(engine) as session:
+            barrier.wait()
+            orders = dispatch.sweep(session, sms=services.sms, base_url="", now=later)
+            session.commit()
+            issued.append(len(orders))
+
+    threads = [threading.Thread(target=instance) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    db.expire_all()
+    assert len(list(db.exec(select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)))) == 1
+    events = [e.action for e in db.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
+    assert events.count("supervise") == 1 and sorted(issued) == [0, 1]

@@ -1,0 +1,49 @@
+"""Background jobs: the deadline sweep. Run by ``portal jobs run`` (cron) or, on the single-machine
+default, every few minutes inside the app. Safe on several instances at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlmodel import Session
+
+from portal.dispatch.service import sweep
+from portal.services import Services
+from portal.web import in_thread
+
+log = logging.getLogger("portal.jobs")
+
+
+def run_jobs(services: Services) -> str:
+    with Session(services.engine, expire_on_commit=False) as session:
+        orders = sweep(session, sms=services.sms, base_url=services.settings.base_url)
+        session.commit()
+    return f"deadline sweep: {len(orders)} supervision order(s) issued"
+
+
+@contextlib.asynccontextmanager
+async def periodic_jobs(app: Any) -> AsyncIterator[None]:
+    """Litestar lifespan: runs the jobs every ``PORTAL_JOBS_INTERVAL`` seconds (0 turns it off)."""
+    services: Services = app.state.services
+    interval = services.settings.jobs_interval
+    task = asyncio.create_task(_loop(services, interval)) if interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _loop(services: Services, interval: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            log.info(await in_thread(run_jobs, services))
+        except Exception:  # a failed sweep must not stop the next one
+            log.exception("background jobs failed")
