@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from portal import demo_data as data
+from portal.accounts.models import StaffRole
+from portal.accounts.service import create_user, find_user
 from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.media import MediaStore, process_photo
@@ -258,14 +260,40 @@ def _replay(
         record_event(session, ticket, action, ROLE_OF[action], public_note=note, at=at)
 
 
+DEMO_PASSWORD = "jimei-demo-2026"  # noqa: S105  (demonstration accounts only; printed by portal demo)
+DEMO_STAFF = (
+    ("admin", "区指挥中心管理员", StaffRole.ADMIN, None),
+    ("centre", "指挥中心派单员", StaffRole.DISPATCHER, None),
+    ("volunteer", "社区志愿者", StaffRole.VOLUNTEER, None),
+)
+
+
+def load_staff(session: Session, ref: dict[str, dict[str, Any]]) -> list[str]:
+    """Demonstration accounts: an administrator, a dispatcher, a volunteer and one user per department."""
+    people = list(DEMO_STAFF) + [
+        (f"dept-{slug}", department.name_zh_hans, StaffRole.DEPARTMENT, department.id)
+        for slug, department in ref["departments"].items()
+    ]
+    made = []
+    for username, name, role, department_id in people:
+        if find_user(session, username) is None:
+            create_user(session, username=username, password=DEMO_PASSWORD, role=role, display_name=name,
+                        department_id=department_id)  # fmt: skip
+            made.append(username)
+    return made
+
+
 def load_demo(engine: Engine) -> str:
     settings = get_settings()
     with Session(engine, expire_on_commit=False) as session:
         ref = load_reference_data(session)
         made = load_tickets(session, ref, MediaStore(settings.media_dir))
+        staff = load_staff(session, ref)
         session.commit()
     return (
         f"demo data: {len(ref['streets'])} streets, {len(ref['communities'])} communities, "
         f"{len(ref['cells'])} grid cells, {len(ref['departments'])} departments, "
-        f"{len(ref['categories'])} categories, {made} new tickets"
+        f"{len(ref['categories'])} categories, {made} new tickets, {len(staff)} new staff accounts\n"
+        f"staff sign-in at /staff: admin, centre, volunteer or dept-<department> "
+        f"(e.g. dept-{next(iter(ref['departments']))}), password {DEMO_PASSWORD!r} (demonstration only)"
     )
