@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from portal import pages
 from portal.accounts.views import staff_router
+from portal.admin.views import admin_router
 from portal.db import make_engine, session_scope
 from portal.dispatch.views import dispatch_router
 from portal.jobs import periodic_jobs
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *ticket_views.route_handlers,
             staff_router,
             dispatch_router,
+            admin_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

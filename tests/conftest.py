@@ -61,6 +61,14 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+_ENGINE: list[Engine] = []
+
+
+def current_engine() -> Engine | None:
+    """The session's engine, for module-level teardown functions."""
+    return _ENGINE[0] if _ENGINE else None
+
+
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     db_upgrade(settings.database_url)
@@ -68,7 +76,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
     with Session(engine) as session:
         load_reference_data(session)
         session.commit()
+    _ENGINE.append(engine)
     yield engine
+    _ENGINE.clear()
     engine.dispose()
 
 
@@ -109,6 +119,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in TICKET_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     services.limiter.reset()
+    services.reference.invalidate()
     services.sms.sent.clear()  # type: ignore[attr-defined]
     app.state.page_cache.clear()
 

@@ -1,0 +1,160 @@
+"""Administrators' changes to accounts, departments and categories: checked, audited, and
+visible to every instance within the reference cache's lifetime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from portal.accounts.models import StaffRole, StaffUser
+from portal.accounts.passwords import hash_password, password_problem
+from portal.accounts.service import AccountError, audit, create_user
+from portal.contact import normalize_mobile
+from portal.directory.models import Category, CategoryGroup, Department
+from portal.i18n import N_
+
+NAME_MAX = 120
+
+
+class AdminError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Names:
+    zh_hans: str
+    zh_hant: str
+    en: str
+
+    @classmethod
+    def from_form(cls, form: dict[str, str]) -> Names:
+        names = cls(
+            form.get("name_zh_hans", "").strip(),
+            form.get("name_zh_hant", "").strip(),
+            form.get("name_en", "").strip(),
+        )
+        if not all((names.zh_hans, names.zh_hant, names.en)):
+            raise AdminError(N_("Give the name in all three languages."))
+        if max(len(names.zh_hans), len(names.zh_hant), len(names.en)) > NAME_MAX:
+            raise AdminError(N_("Keep each name under 120 characters."))
+        return names
+
+    def apply(self, row: Department | Category) -> None:
+        row.name_zh_hans, row.name_zh_hant, row.name_en = self.zh_hans, self.zh_hant, self.en
+
+
+def _slug(text: str) -> str:
+    slug = text.strip().lower()
+    if not slug or len(slug) > 40 or not slug.replace("-", "").isalnum() or not slug.isascii():
+        raise AdminError(
+            N_("A short name for addresses uses lower-case letters, digits and dashes, at most 40.")
+        )
+    return slug
+
+
+def _int(text: str, low: int, high: int, message: str) -> int:
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise AdminError(message)
+    return int(text)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def add_user(session: Session, admin: StaffUser, form: dict[str, str], *, address: str) -> StaffUser:
+    role = form.get("role", "")
+    if role not in {r.value for r in StaffRole}:
+        raise AdminError(N_("Choose a role."))
+    department = int(form["department"]) if form.get("department", "").isdigit() else None
+    if department is not None and session.get(Department, department) is None:
+        raise AdminError(N_("Choose a department from the list."))
+    try:
+        user = create_user(
+            session, username=form.get("username", ""), password=form.get("password", ""), role=StaffRole(role),
+            display_name=form.get("display_name", "")[:60], department_id=department,
+        )  # fmt: skip
+    except AccountError as problem:
+        raise AdminError(problem.message) from problem
+    audit(session, admin, "user-created", address=address, detail=f"{user.username} ({user.role})")
+    return user
+
+
+def change_user(
+    session: Session, admin: StaffUser, user: StaffUser, action: str, form: dict[str, str], *, address: str
+) -> None:
+    if action == "deactivate":
+        if user.id == admin.id:
+            raise AdminError(N_("You cannot switch off your own account."))
+        user.active, user.session_version = False, user.session_version + 1
+    elif action == "activate":
+        user.active = True
+    elif action == "unlock":
+        user.locked_until, user.failed_logins = None, 0
+    elif action == "password":
+        new = form.get("password", "")
+        if (problem := password_problem(new, user.username)) is not None:
+            raise AdminError(problem)
+        user.password_hash, user.session_version = hash_password(new), user.session_version + 1
+    else:
+        raise AdminError(N_("That change is not possible."))
+    session.add(user)
+    audit(session, admin, f"user-{action}", address=address, detail=user.username)
+
+
+# --- departments and categories --------------------------------------------------------------
+
+
+def save_department(
+    session: Session, admin: StaffUser, department: Department | None, form: dict[str, str], *, address: str
+) -> Department:
+    names = Names.from_form(form)
+    phone = form.get("duty_phone", "").strip()
+    if phone and normalize_mobile(phone) is None:
+        raise AdminError(N_("Enter an 11-digit mainland mobile number, like 13812345678, or leave it empty."))
+    if department is None:
+        slug = _slug(form.get("slug", ""))
+        if session.exec(select(Department).where(Department.slug == slug)).first() is not None:
+            raise AdminError(N_("That short name is taken."))
+        department = Department(slug=slug, name_zh_hans="", name_zh_hant="", name_en="")
+    names.apply(department)
+    department.duty_phone = normalize_mobile(phone) or "" if phone else ""
+    department.active = form.get("active") == "on"
+    session.add(department)
+    session.flush()
+    audit(session, admin, "department-saved", address=address, detail=department.slug)
+    return department
+
+
+def save_category(
+    session: Session, admin: StaffUser, category: Category | None, form: dict[str, str], *, address: str
+) -> Category:
+    names = Names.from_form(form)
+    group = session.get(CategoryGroup, int(form["group"])) if form.get("group", "").isdigit() else None
+    if group is None:
+        raise AdminError(N_("Choose a group."))
+    department = (
+        session.get(Department, int(form["department"])) if form.get("department", "").isdigit() else None
+    )
+    if department is None or not department.active:
+        raise AdminError(N_("Every category needs a default department that is in service."))
+    hours = _int(form.get("response_hours", ""), 1, 240, N_("Hours to accept: a whole number from 1 to 240."))
+    days = _int(form.get("resolution_days", ""), 1, 180, N_("Days to resolve: a whole number from 1 to 180."))
+    if category is None:
+        slug = _slug(form.get("slug", ""))
+        if session.exec(select(Category).where(Category.slug == slug)).first() is not None:
+            raise AdminError(N_("That short name is taken."))
+        category = Category(slug=slug, group_id=group.id or 0, name_zh_hans="", name_zh_hant="", name_en="")
+    names.apply(category)
+    category.group_id = group.id or 0
+    category.default_department_id = department.id
+    category.response_hours, category.resolution_days = hours, days
+    category.active = form.get("active") == "on"
+    for field in ("hint_zh_hans", "hint_zh_hant", "hint_en"):
+        setattr(category, field, form.get(field, "").strip()[:200])
+    session.add(category)
+    session.flush()
+    audit(session, admin, "category-saved", address=address, detail=category.slug)
+    return category

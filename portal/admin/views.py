@@ -1,0 +1,115 @@
+"""/staff/admin: accounts, departments and categories, for administrators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlmodel import Session, col, select
+
+from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
+from portal.accounts.models import ROLE_LABELS, StaffRole, StaffUser
+from portal.accounts.views import staff_context
+from portal.admin import service
+from portal.directory.models import Category, CategoryGroup, Department
+from portal.services import client_address, services_of
+from portal.templating import render
+from portal.web import in_thread, page_of
+
+ADMIN_ONLY = {"roles": [StaffRole.ADMIN]}
+PAGES = {
+    "users": "staff/admin/users.html",
+    "departments": "staff/admin/departments.html",
+    "categories": "staff/admin/categories.html",
+}
+
+
+def _context(request: Request[Any, Any, Any], session: Session, page: str) -> dict[str, Any]:
+    return {
+        **staff_context(request),
+        "page_name": page,
+        "users": list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
+        "departments": list(session.exec(select(Department).order_by(col(Department.id)))),
+        "categories": list(session.exec(select(Category).order_by(col(Category.position), col(Category.id)))),
+        "groups": list(session.exec(select(CategoryGroup).order_by(col(CategoryGroup.position)))),
+        "roles": list(StaffRole),
+        "ROLE_LABELS": ROLE_LABELS,
+        "form": {},
+        "error": "",
+        "failed": "",
+        "saved": request.query_params.get("saved", ""),
+    }
+
+
+@get("/", guards=[staff_guard], opt=ADMIN_ONLY, sync_to_thread=False)
+def admin_home(request: Request[Any, Any, Any]) -> Response[Any]:
+    return Redirect("/staff/admin/users", status_code=303)
+
+
+@get("/{page:str}", guards=[staff_guard], opt=ADMIN_ONLY, sync_to_thread=True)
+def admin_page(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], page: FromPath[str]
+) -> Response[str]:
+    if page not in PAGES:
+        raise NotFoundException()
+    return render(request, PAGES[page], _context(request, db_session, page))
+
+
+@post("/{page:str}", guards=[staff_guard], opt=ADMIN_ONLY)
+async def admin_create(request: Request[Any, Any, Any], page: FromPath[str]) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_save, request, page, None, form)
+
+
+@post("/{page:str}/{row_id:int}", guards=[staff_guard], opt=ADMIN_ONLY)
+async def admin_change(
+    request: Request[Any, Any, Any], page: FromPath[str], row_id: FromPath[int]
+) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_save, request, page, row_id, form)
+
+
+def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: Any) -> Response[Any]:
+    if page not in PAGES:
+        raise NotFoundException()
+    services = services_of(request)
+    form = {key: str(value)[:500] for key, value in raw.items() if isinstance(value, str)}
+    admin, address = current_staff(request), client_address(request)
+    models: dict[str, type[Any]] = {"users": StaffUser, "departments": Department, "categories": Category}
+    with Session(services.engine, expire_on_commit=False) as session:
+        row = session.get(models[page], row_id) if row_id is not None else None
+        if row_id is not None and row is None:
+            raise NotFoundException()
+        actions: dict[str, Callable[[], Any]] = {
+            "users": lambda: (
+                service.add_user(session, admin, form, address=address)
+                if row is None
+                else service.change_user(session, admin, row, form.get("action", ""), form, address=address)
+            ),
+            "departments": lambda: service.save_department(session, admin, row, form, address=address),
+            "categories": lambda: service.save_category(session, admin, row, form, address=address),
+        }
+        try:
+            actions[page]()
+        except service.AdminError as refused:
+            session.rollback()
+            context = _context(request, session, page)
+            context.update(
+                form=form, error=page_of(request).t.gettext(refused.message), failed=str(row_id or "new")
+            )
+            return render(request, PAGES[page], context, status_code=422)
+        session.commit()
+    services.reference.invalidate()
+    return Redirect(f"/staff/admin/{page}?saved=1", status_code=303)
+
+
+admin_router = Router(
+    path="/staff/admin",
+    route_handlers=[admin_home, admin_page, admin_create, admin_change],
+    middleware=[StaffCookieMiddleware],
+)
