@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from portal.accounts.service import prune_audit_log
 from portal.dispatch.service import sweep
 from portal.services import Services
 from portal.web import in_thread
@@ -22,7 +23,9 @@ def run_jobs(services: Services) -> str:
     with Session(services.engine, expire_on_commit=False) as session:
         orders = sweep(session, sms=services.sms, base_url=services.settings.base_url)
         session.commit()
-    return f"deadline sweep: {len(orders)} supervision order(s) issued"
+        pruned = prune_audit_log(session)
+        session.commit()
+    return f"deadline sweep: {len(orders)} supervision order(s) issued; audit log: {pruned} entries past retention removed"
 
 
 @contextlib.asynccontextmanager

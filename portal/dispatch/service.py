@@ -15,6 +15,7 @@ from portal.db import utcnow
 from portal.directory.models import Category, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
 from portal.i18n import N_, translator
+from portal.places.models import Community
 from portal.sms import SmsGateway
 from portal.tickets.codes import normalize_code
 from portal.tickets.lifecycle import Action, Role, Status, TransitionError
@@ -154,8 +155,16 @@ def update_details(
     category_id: int | None = None,
     is_public: bool | None = None,
     priority: int | None = None,
+    community_id: int | None = None,
 ) -> None:
     changes: list[str] = []
+    if community_id is not None and community_id != ticket.community_id:
+        community = ctx.session.get(Community, community_id)
+        if community is None:
+            raise ActionError(N_("Choose a community from the list."))
+        ticket.community_id, ticket.street_id = community.id, community.street_id
+        ticket.grid_id = None  # the phone's position no longer says where the problem is
+        changes.append(f"community={community.slug}")
     if category_id is not None and category_id != ticket.category_id:
         category = ctx.session.get(Category, category_id)
         if category is None or not category.active:

@@ -130,6 +130,7 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "departments": [d for d in reference.departments.values() if d.active],
         "default_department": category.default_department_id if category else None,
         "groups": reference.grouped_categories(),
+        "streets": [(s, reference.communities_of(s)) for s in reference.streets],
         "events": tickets.timeline(session, ticket),
         "photos": tickets.photos_of(session, ticket, approved_only=False),
         "orders": orders,
@@ -231,7 +232,7 @@ def _apply(
     elif centre and action == "update":
         steps.update_details(
             ctx, ticket, category_id=number("category"), is_public=form.get("visibility") == "public",
-            priority=1 if form.get("priority") == "urgent" else 0,
+            priority=1 if form.get("priority") == "urgent" else 0, community_id=number("community"),
         )  # fmt: skip
     elif centre and action in {"approve-photo", "hide-photo"}:
         steps.review_photo(ctx, ticket, number("photo") or 0, approve=action == "approve-photo")

@@ -102,3 +102,19 @@ def test_bad_staff_input_changes_nothing(client: PageClient, db: Session, app) -
         )
         assert ticket.code in centre.get("/staff/supervision").text
         assert "请加快" in client.get(f"/t/{ticket.code}").text
+
+
+def test_the_centre_moves_a_ticket_to_another_community(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    from portal.places.models import Community
+
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    elsewhere = db.exec(select(Community).order_by(col(Community.id).desc())).first()
+    assert elsewhere is not None and elsewhere.id != ticket.community_id
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        moved = act(centre, ticket.code, "update", community=str(elsewhere.id), category=str(ticket.category_id),
+                    visibility="public", priority="urgent")  # fmt: skip
+        assert moved.status_code == 303
+    db.refresh(ticket)
+    assert (ticket.community_id, ticket.street_id, ticket.priority) == (elsewhere.id, elsewhere.street_id, 1)
