@@ -63,3 +63,29 @@ class AuditEntry(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     detail: str = Field(default="", max_length=500)
     address: str = Field(default="", max_length=64)
+
+
+AUDIT_LABELS = {
+    "login": N_("Signed in"),
+    "logout": N_("Signed out"),
+    "login-failed": N_("Failed sign-in"),
+    "login-locked": N_("Sign-in refused: account locked"),
+    "password-changed": N_("Changed own password"),
+    "user-created": N_("Created an account"),
+    "user-deactivate": N_("Switched off an account"),
+    "user-activate": N_("Switched on an account"),
+    "user-unlock": N_("Unlocked an account"),
+    "user-password": N_("Set an account's password"),
+    "department-saved": N_("Saved a department"),
+    "category-saved": N_("Saved a category"),
+    "place-saved": N_("Saved a place"),
+    "dispatch": N_("Dispatched"),
+    "reject": N_("Rejected"),
+    "merge": N_("Merged"),
+    "accept": N_("Accepted"),
+    "return": N_("Returned"),
+    "progress": N_("Posted progress"),
+    "resolve": N_("Resolved"),
+    "supervise": N_("Supervision order"),
+    "update": N_("Changed details"),
+}

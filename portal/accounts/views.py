@@ -21,10 +21,11 @@ from portal.accounts.auth import (
     session_cookie,
     staff_guard,
 )
-from portal.accounts.models import ROLE_LABELS, AuditEntry, StaffRole
+from portal.accounts.models import AUDIT_LABELS, ROLE_LABELS, AuditEntry, StaffRole
 from portal.i18n import N_
 from portal.services import client_address, services_of
 from portal.templating import render
+from portal.tickets.models import Ticket
 from portal.web import in_thread, page_of
 
 AUDIT_PAGE = 50
@@ -79,7 +80,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     return response
 
 
-@post("/logout", guards=[staff_guard])
+@post("/logout", guards=[staff_guard], sync_to_thread=True)
 def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[Any]:
     services = services_of(request)
     user = current_staff(request)
@@ -154,6 +155,12 @@ def audit_log(
         )
     )
     pages = max(1, -(-total // AUDIT_PAGE))
+    ids = {e.ticket_id for e in entries if e.ticket_id}
+    codes = (
+        dict(db_session.exec(select(Ticket.id, Ticket.code).where(col(Ticket.id).in_(ids))).all())
+        if ids
+        else {}
+    )
     return render(
         request,
         "staff/audit.html",
@@ -163,6 +170,8 @@ def audit_log(
             "page": number,
             "pages": pages,
             "page_url": lambda n: f"/staff/audit?page={n}",
+            "AUDIT_LABELS": AUDIT_LABELS,
+            "ticket_codes": codes,
         },
     )
 

@@ -3,8 +3,11 @@ visible to every instance within the reference cache's lifetime."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from shapely.errors import GEOSException
+from shapely.geometry import Polygon, mapping, shape
 from sqlmodel import Session, select
 
 from portal.accounts.models import StaffRole, StaffUser
@@ -13,14 +16,18 @@ from portal.accounts.service import AccountError, audit, create_user
 from portal.contact import normalize_mobile
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.i18n import N_
+from portal.places.models import Community, GridCell, Street
 
 NAME_MAX = 120
 
 
 class AdminError(ValueError):
-    def __init__(self, message: str) -> None:
+    """Refused: ``message`` is a message id, ``values`` fill its placeholders."""
+
+    def __init__(self, message: str, **values: str) -> None:
         super().__init__(message)
         self.message = message
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Names:
             raise AdminError(N_("Keep each name under 120 characters."))
         return names
 
-    def apply(self, row: Department | Category) -> None:
+    def apply(self, row: Department | Category | Street | Community) -> None:
         row.name_zh_hans, row.name_zh_hant, row.name_en = self.zh_hans, self.zh_hant, self.en
 
 
@@ -158,3 +165,120 @@ def save_category(
     session.flush()
     audit(session, admin, "category-saved", address=address, detail=category.slug)
     return category
+
+
+# --- places ----------------------------------------------------------------------------------
+
+LAT_RANGE = (24.3, 24.95)
+LNG_RANGE = (117.7, 118.4)
+
+
+def _coordinate(text: str, bounds: tuple[float, float]) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not bounds[0] <= value <= bounds[1]:
+        raise AdminError(
+            N_("Give a point inside Jimei District (latitude about 24.5–24.8, longitude about 117.9–118.2).")
+        )
+    return value
+
+
+def save_street(
+    session: Session, admin: StaffUser, street: Street | None, form: dict[str, str], *, address: str
+) -> Street:
+    names = Names.from_form(form)
+    lat, lng = _coordinate(form.get("lat", ""), LAT_RANGE), _coordinate(form.get("lng", ""), LNG_RANGE)
+    if street is None:
+        slug = _slug(form.get("slug", ""))
+        if session.exec(select(Street).where(Street.slug == slug)).first() is not None:
+            raise AdminError(N_("That short name is taken."))
+        street = Street(slug=slug, name_zh_hans="", name_zh_hant="", name_en="", lat=lat, lng=lng)
+    names.apply(street)
+    street.lat, street.lng = lat, lng
+    session.add(street)
+    session.flush()
+    audit(session, admin, "place-saved", address=address, detail=f"street {street.slug}")
+    return street
+
+
+def save_community(
+    session: Session, admin: StaffUser, community: Community | None, form: dict[str, str], *, address: str
+) -> Community:
+    names = Names.from_form(form)
+    street = session.get(Street, int(form["street"])) if form.get("street", "").isdigit() else None
+    if street is None:
+        raise AdminError(N_("Choose the street the community belongs to."))
+    lat, lng = _coordinate(form.get("lat", ""), LAT_RANGE), _coordinate(form.get("lng", ""), LNG_RANGE)
+    if community is None:
+        slug = _slug(form.get("slug", ""))
+        if session.exec(select(Community).where(Community.slug == slug)).first() is not None:
+            raise AdminError(N_("That short name is taken."))
+        community = Community(
+            slug=slug,
+            street_id=street.id or 0,
+            name_zh_hans="",
+            name_zh_hant="",
+            name_en="",
+            lat=lat,
+            lng=lng,
+        )
+    names.apply(community)
+    community.street_id, community.lat, community.lng = street.id or 0, lat, lng
+    session.add(community)
+    session.flush()
+    audit(session, admin, "place-saved", address=address, detail=f"community {community.slug}")
+    return community
+
+
+def save_grid_cell(
+    session: Session, admin: StaffUser, cell: GridCell | None, form: dict[str, str], *, address: str
+) -> GridCell:
+    """A grid cell's polygon, given as GeoJSON: valid, inside the district, overlapping no other cell."""
+    community = (
+        session.get(Community, int(form["community"])) if form.get("community", "").isdigit() else None
+    )
+    if community is None:
+        raise AdminError(N_("Choose the community the grid cell belongs to."))
+    polygon = _polygon(form.get("boundary", ""))
+    for other in session.exec(select(GridCell)):
+        if cell is not None and other.id == cell.id:
+            continue
+        if shape(json.loads(other.boundary)).intersection(polygon).area > polygon.area * 0.001:
+            raise AdminError(N_("This polygon overlaps grid cell %(code)s."), code=other.code)
+    if cell is None:
+        code = form.get("code", "").strip().upper()
+        if not code or len(code) > 20 or not code.replace("-", "").isalnum():
+            raise AdminError(N_("A grid cell code has letters, digits and dashes, at most 20."))
+        if session.exec(select(GridCell).where(GridCell.code == code)).first() is not None:
+            raise AdminError(N_("That code is taken."))
+        cell = GridCell(code=code, community_id=community.id or 0, street_id=community.street_id, boundary="",
+                        name_zh_hans=code, name_zh_hant=code, name_en=code)  # fmt: skip
+    cell.community_id, cell.street_id = community.id or 0, community.street_id
+    cell.boundary = json.dumps(mapping(polygon))
+    session.add(cell)
+    session.flush()
+    audit(session, admin, "place-saved", address=address, detail=f"grid {cell.code}")
+    return cell
+
+
+def _polygon(text: str) -> Polygon:
+    try:
+        data = json.loads(text)
+        geometry = shape(data.get("geometry", data) if isinstance(data, dict) else data)
+    except (ValueError, TypeError, AttributeError, KeyError, GEOSException):
+        raise AdminError(N_("Paste the boundary as a GeoJSON Polygon.")) from None
+    if not isinstance(geometry, Polygon) or geometry.is_empty or not geometry.is_valid:
+        raise AdminError(N_("Paste the boundary as a GeoJSON Polygon."))
+    min_lng, min_lat, max_lng, max_lat = geometry.bounds
+    if not (
+        LNG_RANGE[0] <= min_lng
+        and max_lng <= LNG_RANGE[1]
+        and LAT_RANGE[0] <= min_lat
+        and max_lat <= LAT_RANGE[1]
+    ):
+        raise AdminError(
+            N_("Give a point inside Jimei District (latitude about 24.5–24.8, longitude about 117.9–118.2).")
+        )
+    return geometry

@@ -17,6 +17,7 @@ from portal.accounts.models import ROLE_LABELS, StaffRole, StaffUser
 from portal.accounts.views import staff_context
 from portal.admin import service
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.places.models import Community, GridCell, Street
 from portal.services import client_address, services_of
 from portal.templating import render
 from portal.web import in_thread, page_of
@@ -26,6 +27,9 @@ PAGES = {
     "users": "staff/admin/users.html",
     "departments": "staff/admin/departments.html",
     "categories": "staff/admin/categories.html",
+    "streets": "staff/admin/places.html",
+    "communities": "staff/admin/places.html",
+    "grids": "staff/admin/places.html",
 }
 
 
@@ -37,6 +41,11 @@ def _context(request: Request[Any, Any, Any], session: Session, page: str) -> di
         "departments": list(session.exec(select(Department).order_by(col(Department.id)))),
         "categories": list(session.exec(select(Category).order_by(col(Category.position), col(Category.id)))),
         "groups": list(session.exec(select(CategoryGroup).order_by(col(CategoryGroup.position)))),
+        "streets": list(session.exec(select(Street).order_by(col(Street.position), col(Street.id)))),
+        "communities": list(
+            session.exec(select(Community).order_by(col(Community.street_id), col(Community.id)))
+        ),
+        "grids": list(session.exec(select(GridCell).order_by(col(GridCell.code)))) if page == "grids" else [],
         "roles": list(StaffRole),
         "ROLE_LABELS": ROLE_LABELS,
         "form": {},
@@ -78,9 +87,16 @@ def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: A
     if page not in PAGES:
         raise NotFoundException()
     services = services_of(request)
-    form = {key: str(value)[:500] for key, value in raw.items() if isinstance(value, str)}
+    form = {
+        key: str(value)[: 200_000 if key == "boundary" else 500]
+        for key, value in raw.items()
+        if isinstance(value, str)
+    }
     admin, address = current_staff(request), client_address(request)
-    models: dict[str, type[Any]] = {"users": StaffUser, "departments": Department, "categories": Category}
+    models: dict[str, type[Any]] = {
+        "users": StaffUser, "departments": Department, "categories": Category,
+        "streets": Street, "communities": Community, "grids": GridCell,
+    }  # fmt: skip
     with Session(services.engine, expire_on_commit=False) as session:
         row = session.get(models[page], row_id) if row_id is not None else None
         if row_id is not None and row is None:
@@ -93,6 +109,9 @@ def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: A
             ),
             "departments": lambda: service.save_department(session, admin, row, form, address=address),
             "categories": lambda: service.save_category(session, admin, row, form, address=address),
+            "streets": lambda: service.save_street(session, admin, row, form, address=address),
+            "communities": lambda: service.save_community(session, admin, row, form, address=address),
+            "grids": lambda: service.save_grid_cell(session, admin, row, form, address=address),
         }
         try:
             actions[page]()
@@ -100,11 +119,14 @@ def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: A
             session.rollback()
             context = _context(request, session, page)
             context.update(
-                form=form, error=page_of(request).t.gettext(refused.message), failed=str(row_id or "new")
+                form=form,
+                error=page_of(request).t.gettext(refused.message, **refused.values),
+                failed=str(row_id or "new"),
             )
             return render(request, PAGES[page], context, status_code=422)
         session.commit()
     services.reference.invalidate()
+    services.locator.invalidate()
     return Redirect(f"/staff/admin/{page}?saved=1", status_code=303)
 
 

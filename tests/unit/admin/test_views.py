@@ -93,3 +93,48 @@ def teardown_function() -> None:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM category WHERE slug = 'no-water'"))
             conn.execute(text("DELETE FROM department WHERE slug = 'water-group'"))
+            conn.execute(text("DELETE FROM grid_cell WHERE code = 'JM-X-1'"))
+
+
+def test_grid_cells_are_drawn_checked_and_used_at_once(
+    client: PageClient, db: Session, app, services
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from portal.places.models import Community, GridCell
+
+    community = db.exec(select(Community).order_by(col(Community.id))).first()
+    assert community is not None
+    existing = db.exec(select(GridCell)).first()
+    assert existing is not None
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[118.30, 24.90], [118.31, 24.90], [118.31, 24.91], [118.30, 24.91], [118.30, 24.90]]
+        ],
+    }
+    with ExitStack() as stack:
+        admin = signed_in(stack, app, db, "boss", StaffRole.ADMIN)
+        assert admin.get("/staff/admin/grids").status_code == 200
+        overlap = post(
+            admin,
+            "/staff/admin/grids",
+            code="JM-X-1",
+            community=str(community.id),
+            boundary=existing.boundary,
+        )
+        assert overlap.status_code == 422 and existing.code in overlap.text
+        junk = post(
+            admin, "/staff/admin/grids", code="JM-X-1", community=str(community.id), boundary="{not json"
+        )
+        assert junk.status_code == 422 and "GeoJSON Polygon" in junk.text
+        made = post(
+            admin,
+            "/staff/admin/grids",
+            code="JM-X-1",
+            community=str(community.id),
+            boundary=json.dumps(square),
+        )
+        assert made.status_code == 303
+    found = services.locator.locate(24.905, 118.305)
+    assert found is not None and found.grid_code == "JM-X-1" and found.community_id == community.id
