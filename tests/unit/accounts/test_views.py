@@ -180,3 +180,24 @@ def test_the_first_administrator_comes_from_the_command_line(
     )
     db.expire_all()
     assert [u.username for u in db.exec(select(StaffUser))] == ["admin.zhang"]
+
+
+def test_every_staff_route_has_an_access_rule(app, client: PageClient) -> None:  # type: ignore[no-untyped-def]
+    """Walk the app's routes: every /staff address except sign-in sends a signed-out visitor away."""
+    open_doors = {"/staff/login"}
+    checked = 0
+    for route in app.routes:
+        if not route.path.startswith("/staff") or route.path in open_doors:
+            continue
+        path = (
+            route.path.replace("{code:str}", "ABCD-EFGH")
+            .replace("{page:str}", "users")
+            .replace("{row_id:int}", "1")
+        )
+        for method in sorted(getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}):
+            data = {"_csrf_token": client.csrf()} if method == "POST" else None
+            response = client.request(method, path, data=data, follow_redirects=False)
+            assert response.status_code == 303, f"{method} {route.path} answered {response.status_code}"
+            assert response.headers["location"].startswith("/staff/login"), f"{method} {route.path}"
+            checked += 1
+    assert checked >= 15
