@@ -19,6 +19,7 @@ from portal.accounts.views import staff_router
 from portal.admin.views import admin_router
 from portal.db import make_engine, session_scope
 from portal.dispatch.views import dispatch_router
+from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
 from portal.services import Services
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         route_handlers=[
             *pages.route_handlers,
             *ticket_views.route_handlers,
+            *rating_views.route_handlers,
             staff_router,
             dispatch_router,
             admin_router,

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from portal.accounts.service import prune_audit_log
 from portal.dispatch.service import sweep
+from portal.evaluation.service import close_unrated
 from portal.services import Services
 from portal.web import in_thread
 
@@ -23,9 +24,14 @@ def run_jobs(services: Services) -> str:
     with Session(services.engine, expire_on_commit=False) as session:
         orders = sweep(session, sms=services.sms, base_url=services.settings.base_url)
         session.commit()
+        closed = close_unrated(session, services.settings.rating_window_days)
+        session.commit()
         pruned = prune_audit_log(session)
         session.commit()
-    return f"deadline sweep: {len(orders)} supervision order(s) issued; audit log: {pruned} entries past retention removed"
+    return (
+        f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
+        f"audit log: {pruned} entries past retention removed"
+    )
 
 
 @contextlib.asynccontextmanager

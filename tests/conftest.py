@@ -94,6 +94,7 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
 
 TICKET_TABLES = (
     "audit_log",
+    "rating",
     "supervision_order",
     "staff_user",
     "follower",

@@ -198,7 +198,7 @@ def supervise(ctx: Context, ticket: Ticket, reason: str, deadline: datetime | No
         raise ActionError(N_("Choose a deadline in the future."))
     if ticket.department_id is None:
         raise ActionError(N_("Only a ticket that a department handles can get a supervision order."))
-    return _issue_order(
+    return issue_order(
         ctx.session,
         ticket,
         OrderKind.MANUAL,
@@ -275,7 +275,7 @@ def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) 
 # --- supervision orders and the deadline sweep -----------------------------------------------
 
 
-def _issue_order(
+def issue_order(
     session: Session,
     ticket: Ticket,
     kind: OrderKind,
@@ -360,7 +360,7 @@ def sweep(
             )  # fmt: skip
             try:
                 with session.begin_nested():
-                    order = _issue_order(
+                    order = issue_order(
                         session, ticket, kind, translator(ticket.locale).gettext(reason),
                         add_working_days(now, 2), now=now, user=None, address="sweep", sms=sms,
                         base_url=base_url, dedupe_key=key,

@@ -1,0 +1,122 @@
+"""Recording a resident's rating, and what a poor one sets off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from portal.db import utcnow
+from portal.dispatch.models import OrderKind
+from portal.dispatch.service import issue_order
+from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Rating
+from portal.i18n import N_, translator
+from portal.sms import SmsGateway
+from portal.tickets.lifecycle import Action, Role, Status
+from portal.tickets.models import Follower, Ticket, TicketEvent
+from portal.tickets.service import record_event
+from portal.worktime import add_working_days
+
+COMMENT_MAX = 500
+
+
+class RatingError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def rater_for_digits(session: Session, ticket: Ticket, digits: str) -> str | None:
+    """The phone of the reporter or a follower whose number ends in these four digits."""
+    phones = [ticket.reporter_phone] if ticket.reporter_phone else []
+    phones += [
+        f.phone
+        for f in session.exec(
+            select(Follower).where(Follower.ticket_id == ticket.id).order_by(col(Follower.id))
+        )
+    ]
+    return next((p for p in phones if p.endswith(digits)), None)
+
+
+def has_rated(session: Session, ticket: Ticket, rater: str) -> bool:
+    found = session.exec(
+        select(Rating).where(
+            Rating.ticket_id == ticket.id, Rating.round == ticket.round, Rating.rater == rater
+        )
+    ).first()
+    return found is not None
+
+
+def submit_rating(
+    session: Session, ticket: Ticket, rater: str, level: str, solved: str, comment: str,
+    *, sms: SmsGateway, base_url: str, now: datetime | None = None,
+) -> Rating:  # fmt: skip
+    now = now or utcnow()
+    if Status(ticket.status) != Status.RESOLVED:
+        raise RatingError(N_("This ticket can be rated once the department has resolved it."))
+    if not level.isdigit() or int(level) not in LEVELS:
+        raise RatingError(N_("Choose how satisfied you are."))
+    if solved not in SOLVED:
+        raise RatingError(N_("Say whether the problem was solved."))
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX:
+        raise RatingError(N_("Keep the comment under 500 characters."))
+    if has_rated(session, ticket, rater):
+        raise RatingError(N_("You have already rated this round of handling. Thank you."))
+    rating = Rating(
+        ticket_id=ticket.id or 0,
+        round=ticket.round,
+        rater=rater,
+        level=int(level),
+        solved=solved,
+        comment=comment,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError:
+        raise RatingError(N_("You have already rated this round of handling. Thank you.")) from None
+    if rating.level <= POOR_LEVEL or solved == "no":
+        issue_order(
+            session, ticket, OrderKind.POOR_RESULT,
+            translator(ticket.locale).gettext(N_("A resident rated the result as poor or not solved.")),
+            add_working_days(now, 3), now=now, user=None, address="rating", sms=sms, base_url=base_url,
+            dedupe_key=f"poor:{ticket.round}",
+        )  # fmt: skip
+    elif _everyone_rated(session, ticket):
+        record_event(session, ticket, Action.CLOSE, Role.SYSTEM, at=now)
+    return rating
+
+
+def _everyone_rated(session: Session, ticket: Ticket) -> bool:
+    phones = {f.phone for f in session.exec(select(Follower).where(Follower.ticket_id == ticket.id))}
+    rated = {
+        r.rater
+        for r in session.exec(
+            select(Rating).where(Rating.ticket_id == ticket.id, Rating.round == ticket.round)
+        )
+    }
+    return phones <= rated
+
+
+def close_unrated(session: Session, window_days: int, now: datetime | None = None) -> int:
+    """Resolved tickets whose rating window has ended close as unrated (never counted as satisfied)."""
+    now = now or utcnow()
+    resolved_at = (
+        select(TicketEvent.ticket_id, func.max(TicketEvent.at).label("at"))
+        .where(TicketEvent.action == Action.RESOLVE.value)
+        .group_by(col(TicketEvent.ticket_id))
+        .subquery()
+    )
+    due = session.exec(
+        select(Ticket)
+        .join(resolved_at, resolved_at.c.ticket_id == Ticket.id)
+        .where(Ticket.status == Status.RESOLVED.value, resolved_at.c.at < now - timedelta(days=window_days))
+    ).all()
+    for ticket in due:
+        record_event(session, ticket, Action.CLOSE, Role.SYSTEM, public_note="", at=now)
+    return len(due)

@@ -1,0 +1,110 @@
+"""The resident's rating: who may rate, once per round, and what a poor result sets off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from portal.accounts.models import StaffRole
+from portal.accounts.service import create_user
+from portal.db import utcnow
+from portal.directory.models import Department
+from portal.dispatch import service as steps
+from portal.dispatch.models import SupervisionOrder
+from portal.evaluation.models import Rating
+from portal.evaluation.service import close_unrated
+from portal.services import Services
+from portal.tickets.lifecycle import Status
+from portal.tickets.models import Ticket
+from portal.tickets.service import StoredPhoto
+from tests.pages import PageClient
+from tests.unit.factories import a_community, report_fields, submit_report
+
+
+def resolved_ticket(client: PageClient, db: Session, services: Services) -> Ticket:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    department = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert department is not None
+    centre = create_user(db, username="c1", password="a long enough password", role=StaffRole.DISPATCHER)
+    worker = create_user(
+        db,
+        username="d1",
+        password="a long enough password",
+        role=StaffRole.DEPARTMENT,
+        department_id=department.id,
+    )
+    steps.dispatch(steps.Context.make(db, centre, "t", services.sms, ""), ticket, department.id)
+    ctx = steps.Context.make(db, worker, "t", services.sms, "")
+    steps.accept(ctx, ticket)
+    steps.resolve(ctx, ticket, "已修好", "", [StoredPhoto("c" * 64, 10, 10)])
+    db.commit()
+    return ticket
+
+
+def rate(client: PageClient, code: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/t/{code}/rate", data={"_csrf_token": client.csrf(), **fields}, follow_redirects=False
+    )
+
+
+def test_the_reporter_rates_once_and_the_ticket_closes(
+    client: PageClient, db: Session, services: Services
+) -> None:
+    ticket = resolved_ticket(client, db, services)
+    page = client.get(f"/t/{ticket.code}/rate")
+    assert page.status_code == 200 and "How satisfied are you" in page.text
+    assert 'name="digits"' not in page.text  # the reporter's own browser is known
+    assert rate(client, ticket.code, level="4", solved="yes", comment="谢谢，修得很快").status_code == 303
+    db.refresh(ticket)
+    assert ticket.status == Status.CLOSED
+    again = rate(client, ticket.code, level="5", solved="yes")
+    assert again.status_code == 422 and "can be rated once" in again.text
+    assert len(list(db.exec(select(Rating)))) == 1
+
+
+def test_a_poor_rating_reopens_the_ticket_under_supervision(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = resolved_ticket(client, db, services)
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        wrong = rate(neighbour, ticket.code, level="2", solved="no", digits="0000")
+        assert wrong.status_code == 422 and "do not match" in wrong.text
+        assert rate(neighbour, ticket.code, level="2", solved="no", digits="1234").status_code == 303
+    db.refresh(ticket)
+    assert ticket.status == Status.DISPATCHED and ticket.round == 2
+    order = db.exec(select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)).one()
+    assert order.kind == "poor_result"
+    public = client.get(f"/t/{ticket.code}").text
+    assert "Supervision order issued" in public and order.reason in public
+
+
+def test_bad_ratings_change_nothing(client: PageClient, db: Session, services: Services) -> None:
+    ticket = resolved_ticket(client, db, services)
+    for fields in (
+        {"level": "9", "solved": "yes"},
+        {"level": "4", "solved": "maybe"},
+        {"level": "4", "solved": "yes", "comment": "x" * 501},
+    ):
+        assert rate(client, ticket.code, **fields).status_code == 422
+    db.refresh(ticket)
+    assert ticket.status == Status.RESOLVED and list(db.exec(select(Rating))) == []
+
+
+def test_an_unresolved_ticket_cannot_be_rated(client: PageClient, db: Session) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    assert "can be rated once the department has resolved it" in client.get(f"/t/{ticket.code}/rate").text
+    assert rate(client, ticket.code, level="5", solved="yes").status_code == 422
+
+
+def test_unrated_tickets_close_when_the_window_ends(
+    client: PageClient, db: Session, services: Services
+) -> None:
+    ticket = resolved_ticket(client, db, services)
+    assert close_unrated(db, 7, now=utcnow() + timedelta(days=6)) == 0
+    assert close_unrated(db, 7, now=utcnow() + timedelta(days=8)) == 1
+    db.commit()
+    db.refresh(ticket)
+    assert ticket.status == Status.CLOSED and list(db.exec(select(Rating))) == []
