@@ -1,0 +1,71 @@
+"""An elder rates a resolved ticket on a phone, with and without JavaScript; the page passes axe."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from portal.accounts.models import StaffRole
+from portal.accounts.service import create_user
+from portal.directory.models import Department
+from portal.dispatch import service as steps
+from portal.services import Services
+from portal.tickets.models import Ticket
+from portal.tickets.service import StoredPhoto, find_by_code
+from tests.e2e.conftest import ContextFactory
+from tests.e2e.helpers import PHONE, format_violations, report_ticket, run_axe, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def resolve(engine: Engine, services: Services, code: str) -> None:
+    with Session(engine, expire_on_commit=False) as db:
+        ticket = find_by_code(db, code)
+        assert ticket is not None
+        department = db.exec(select(Department).order_by(col(Department.id))).first()
+        assert department is not None
+        centre = create_user(
+            db, username=f"c-{code}", password="a long enough password", role=StaffRole.DISPATCHER
+        )
+        worker = create_user(
+            db,
+            username=f"d-{code}",
+            password="a long enough password",
+            role=StaffRole.DEPARTMENT,
+            department_id=department.id,
+        )
+        steps.dispatch(steps.Context.make(db, centre, "e2e", services.sms, ""), ticket, department.id)
+        ctx = steps.Context.make(db, worker, "e2e", services.sms, "")
+        steps.accept(ctx, ticket)
+        steps.resolve(ctx, ticket, "路灯已修复。", "", [StoredPhoto("d" * 64, 10, 10)])
+        db.commit()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_an_elder_rates_the_result(
+    new_context: ContextFactory, live_server: str, engine: Engine, services: Services, javascript: bool
+) -> None:
+    reporter = new_context().new_page()
+    code = report_ticket(reporter, phone=PHONE)
+    resolve(engine, services, code)
+
+    context = new_context(java_script_enabled=javascript)
+    context.add_cookies([{"name": "elder", "value": "1", "url": live_server}])
+    page = context.new_page()  # a volunteer's phone: the browser does not know the reporter
+    page.goto(f"/t/{code}")
+    page.locator("main a[href$='/rate']").click()
+    expect(page.locator("h1")).to_contain_text(code)
+    violations = run_axe(page) if javascript else []
+    screenshot(page, "rate-elder")
+    assert not violations, format_violations("rate form (elder)", violations)
+    page.locator("label[for=level-2]").click()
+    page.locator("label[for=solved-no]").click()
+    page.locator("#comment").fill("灯还是不亮")
+    page.locator("#digits").fill(PHONE[-4:])
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("[role=status]")).to_be_visible()
+    with Session(engine) as db:
+        ticket = db.exec(select(Ticket).where(Ticket.code == code)).one()
+        assert (ticket.status, ticket.round) == ("dispatched", 2)  # reopened under supervision
