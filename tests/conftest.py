@@ -95,6 +95,7 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
 TICKET_TABLES = (
     "audit_log",
     "rating",
+    "evaluation",
     "supervision_order",
     "staff_user",
     "follower",

@@ -88,4 +88,6 @@ AUDIT_LABELS = {
     "resolve": N_("Resolved"),
     "supervise": N_("Supervision order"),
     "update": N_("Changed details"),
+    "evaluate-self": N_("Self-evaluation"),
+    "evaluate-mutual": N_("Mutual evaluation"),
 }

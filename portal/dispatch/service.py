@@ -253,7 +253,9 @@ def resolve(ctx: Context, ticket: Ticket, note: str, internal: str, photos: list
         order.status = "fulfilled"
         order.fulfilled_at = ctx.now
         ctx.session.add(order)
-    ctx.outbox.followers(ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), page="/rate")
+    ctx.outbox.followers(
+        ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), page="/rate"
+    )
 
 
 def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) -> None:
@@ -384,7 +386,9 @@ class Outbox:
     sms: SmsGateway
     base_url: str
 
-    def followers(self, ticket: Ticket, message: str, department: Department | None = None, *, page: str = "") -> None:
+    def followers(
+        self, ticket: Ticket, message: str, department: Department | None = None, *, page: str = ""
+    ) -> None:
         """Every resident following the ticket, each in their own language; ``page`` is appended to its link."""
         link = f"{self.base_url}/t/{ticket.code}{page}"
         for follower in self.session.exec(select(Follower).where(Follower.ticket_id == ticket.id)):

@@ -20,6 +20,8 @@ from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
 from portal.dispatch import service as steps
 from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
+from portal.evaluation.models import LEVELS, Evaluation
+from portal.evaluation.service import RatingError, evaluate
 from portal.i18n import DISTRICT_TZ, N_
 from portal.services import client_address, services_of
 from portal.templating import render
@@ -134,6 +136,13 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "events": tickets.timeline(session, ticket),
         "photos": tickets.photos_of(session, ticket, approved_only=False),
         "orders": orders,
+        "evaluated": {
+            e.kind
+            for e in session.exec(
+                select(Evaluation).where(Evaluation.ticket_id == ticket.id, Evaluation.round == ticket.round)
+            )
+        },
+        "LEVELS": LEVELS,
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "centre": user.role in CENTRE,
@@ -246,6 +255,13 @@ def _apply(
         steps.post_progress(ctx, ticket, text["note"], text["internal"], photos())
     elif department and action == "resolve":
         steps.resolve(ctx, ticket, text["note"], text["internal"], photos())
+    elif action in {"evaluate-self", "evaluate-mutual"}:
+        try:
+            evaluate(
+                ctx, ticket, action.removeprefix("evaluate-"), str(form.get("level", "")), text["reason"]
+            )
+        except RatingError as refused:
+            raise steps.ActionError(refused.message) from refused
     else:
         raise steps.ActionError(N_("You are not allowed to take this step."))
 

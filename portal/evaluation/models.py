@@ -33,3 +33,25 @@ class Rating(SQLModel, table=True):
     comment: str = Field(default="", max_length=500)
     comment_approved: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+EVALUATION_KINDS = {
+    "self": N_("Self-evaluation by the department"),
+    "mutual": N_("Evaluation by the command centre"),
+}
+
+
+class Evaluation(SQLModel, table=True):
+    """自评 by the handling department, 互评 by the command centre: one of each per round."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "round", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    round: int = 1
+    kind: str = Field(max_length=10)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    level: int
+    reason: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, select
 from portal.db import utcnow
 from portal.dispatch.models import OrderKind
 from portal.dispatch.service import issue_order
-from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Rating
+from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Evaluation, Rating
 from portal.i18n import N_, translator
 from portal.sms import SmsGateway
 from portal.tickets.lifecycle import Action, Role, Status
@@ -120,3 +121,52 @@ def close_unrated(session: Session, window_days: int, now: datetime | None = Non
     for ticket in due:
         record_event(session, ticket, Action.CLOSE, Role.SYSTEM, public_note="", at=now)
     return len(due)
+
+
+def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Evaluation:
+    """Self-evaluation (the handling department) or mutual evaluation (the command centre) of the
+    current round's result, with a required reason. A poor mutual evaluation of a resolved ticket
+    opens a supervision order, as a poor rating does."""
+    from portal.accounts.models import StaffRole
+    from portal.accounts.service import audit
+
+    role = ctx.user.role
+    if kind == "self" and not (
+        role == StaffRole.DEPARTMENT and ctx.user.department_id == ticket.department_id
+    ):
+        raise RatingError(N_("Only the handling department evaluates its own work."))
+    if kind == "mutual" and role not in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+        raise RatingError(N_("Only the command centre gives the mutual evaluation."))
+    if kind not in {"self", "mutual"}:
+        raise RatingError(N_("That change is not possible."))
+    if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
+        raise RatingError(N_("A ticket is evaluated after it is resolved."))
+    if not level.isdigit() or int(level) not in LEVELS:
+        raise RatingError(N_("Choose how satisfied you are."))
+    reason = reason.strip()
+    if not reason:
+        raise RatingError(N_("Write a reason."))
+    if len(reason) > COMMENT_MAX:
+        raise RatingError(N_("Keep the comment under 500 characters."))
+    evaluation = Evaluation(ticket_id=ticket.id or 0, round=ticket.round, kind=kind, department_id=ticket.department_id,
+                            user_id=ctx.user.id, level=int(level), reason=reason, created_at=ctx.now)  # fmt: skip
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(evaluation)
+            ctx.session.flush()
+    except IntegrityError:
+        raise RatingError(N_("This round already has that evaluation.")) from None
+    audit(
+        ctx.session,
+        ctx.user,
+        f"evaluate-{kind}",
+        address=ctx.address,
+        ticket_id=ticket.id,
+        detail=f"{level}: {reason[:200]}",
+    )
+    if kind == "mutual" and evaluation.level <= POOR_LEVEL and Status(ticket.status) == Status.RESOLVED:
+        issue_order(
+            ctx.session, ticket, OrderKind.POOR_RESULT, reason, add_working_days(ctx.now, 3), now=ctx.now,
+            user=ctx.user, address=ctx.address, sms=ctx.sms, base_url=ctx.base_url, dedupe_key=f"poor:{ticket.round}",
+        )  # fmt: skip
+    return evaluation

@@ -108,3 +108,26 @@ def test_unrated_tickets_close_when_the_window_ends(
     db.commit()
     db.refresh(ticket)
     assert ticket.status == Status.CLOSED and list(db.exec(select(Rating))) == []
+
+
+def test_self_and_mutual_evaluations(client: PageClient, db: Session, services: Services, app) -> None:  # type: ignore[no-untyped-def]
+    from contextlib import ExitStack
+
+    from portal.evaluation.models import Evaluation
+    from tests.unit.dispatch.test_views import act, signed_in
+
+    ticket = resolved_ticket(client, db, services)
+    with ExitStack() as stack:
+        department = db.get(Department, ticket.department_id)
+        worker = signed_in(stack, app, db, "d2", StaffRole.DEPARTMENT, department)
+        centre = signed_in(stack, app, db, "c2", StaffRole.DISPATCHER)
+        no_reason = act(worker, ticket.code, "evaluate-self", level="4", reason=" ")
+        assert no_reason.status_code == 422 and "Write a reason." in no_reason.text
+        assert act(worker, ticket.code, "evaluate-self", level="4", reason="按时办结").status_code == 303
+        assert act(worker, ticket.code, "evaluate-self", level="5", reason="再评一次").status_code == 422
+        assert act(worker, ticket.code, "evaluate-mutual", level="5", reason="越权").status_code == 422
+        assert act(centre, ticket.code, "evaluate-mutual", level="1", reason="现场核查仍未修好").status_code == 303
+    db.refresh(ticket)
+    kinds = sorted(e.kind for e in db.exec(select(Evaluation).where(Evaluation.ticket_id == ticket.id)))
+    assert kinds == ["mutual", "self"]
+    assert ticket.status == Status.DISPATCHED and ticket.round == 2  # a poor mutual evaluation reopens it
