@@ -20,8 +20,8 @@ from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
 from portal.dispatch import service as steps
 from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
-from portal.evaluation.models import LEVELS, Evaluation
-from portal.evaluation.service import RatingError, evaluate
+from portal.evaluation.models import LEVELS, Evaluation, Rating
+from portal.evaluation.service import RatingError, approve_comment, evaluate
 from portal.i18n import DISTRICT_TZ, N_
 from portal.services import client_address, services_of
 from portal.templating import render
@@ -143,6 +143,9 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
             )
         },
         "LEVELS": LEVELS,
+        "ratings": list(
+            session.exec(select(Rating).where(Rating.ticket_id == ticket.id).order_by(col(Rating.id)))
+        ),
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "centre": user.role in CENTRE,
@@ -255,6 +258,11 @@ def _apply(
         steps.post_progress(ctx, ticket, text["note"], text["internal"], photos())
     elif department and action == "resolve":
         steps.resolve(ctx, ticket, text["note"], text["internal"], photos())
+    elif centre and action in {"approve-comment", "hide-comment"}:
+        try:
+            approve_comment(ctx.session, ticket, number("rating") or 0, approve=action == "approve-comment")
+        except RatingError as refused:
+            raise steps.ActionError(refused.message) from refused
     elif action in {"evaluate-self", "evaluate-mutual"}:
         try:
             evaluate(

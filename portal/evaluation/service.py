@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,6 +82,7 @@ def submit_rating(
             session.flush()
     except IntegrityError:
         raise RatingError(N_("You have already rated this round of handling. Thank you.")) from None
+    _touch(session, ticket)
     if rating.level <= POOR_LEVEL or solved == "no":
         issue_order(
             session, ticket, OrderKind.POOR_RESULT,
@@ -156,6 +158,7 @@ def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Ev
             ctx.session.flush()
     except IntegrityError:
         raise RatingError(N_("This round already has that evaluation.")) from None
+    _touch(ctx.session, ticket)
     audit(
         ctx.session,
         ctx.user,
@@ -170,3 +173,42 @@ def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Ev
             user=ctx.user, address=ctx.address, sms=ctx.sms, base_url=ctx.base_url, dedupe_key=f"poor:{ticket.round}",
         )  # fmt: skip
     return evaluation
+
+
+def _touch(session: Session, ticket: Ticket) -> None:
+    """Ratings and evaluations show on the public page: a new version retires its cached copy."""
+    ticket.version += 1
+    session.add(ticket)
+
+
+def approve_comment(session: Session, ticket: Ticket, rating_id: int, approve: bool) -> None:
+    rating = session.get(Rating, rating_id)
+    if rating is None or rating.ticket_id != ticket.id:
+        raise RatingError(N_("That change is not possible."))
+    rating.comment_approved = approve
+    session.add(rating)
+    _touch(session, ticket)
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round: int
+    ratings: list[Rating]
+    evaluations: list[Evaluation]
+
+    @property
+    def public_comments(self) -> list[str]:
+        return [r.comment for r in self.ratings if r.comment and r.comment_approved]
+
+
+def rounds_of(session: Session, ticket: Ticket) -> list[RoundSummary]:
+    """Every round's ratings and evaluations, newest round first."""
+    ratings = list(session.exec(select(Rating).where(Rating.ticket_id == ticket.id).order_by(col(Rating.id))))
+    evaluations = list(
+        session.exec(select(Evaluation).where(Evaluation.ticket_id == ticket.id).order_by(col(Evaluation.id)))
+    )
+    summaries = [
+        RoundSummary(n, [r for r in ratings if r.round == n], [e for e in evaluations if e.round == n])
+        for n in range(ticket.round, 0, -1)
+    ]
+    return [s for s in summaries if s.ratings or s.evaluations]

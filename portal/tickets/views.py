@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from portal import access
 from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text, normalize_mobile
+from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
+from portal.evaluation.service import rounds_of
 from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
@@ -387,6 +389,10 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
         "photos": service.photos_of(session, ticket, approved_only=not unlocked),
         "is_open": Status(ticket.status) in OPEN_STATUSES,
         "merged_into": merged_into,
+        "rounds": rounds_of(session, ticket),
+        "LEVELS": LEVELS,
+        "SOLVED": SOLVED,
+        "EVALUATION_KINDS": EVALUATION_KINDS,
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
         "can_unlock": bool(ticket.reporter_phone) and not unlocked,

@@ -131,3 +131,20 @@ def test_self_and_mutual_evaluations(client: PageClient, db: Session, services: 
     kinds = sorted(e.kind for e in db.exec(select(Evaluation).where(Evaluation.ticket_id == ticket.id)))
     assert kinds == ["mutual", "self"]
     assert ticket.status == Status.DISPATCHED and ticket.round == 2  # a poor mutual evaluation reopens it
+
+
+def test_rounds_show_in_public_and_comments_only_once_approved(client: PageClient, db: Session, services: Services, app) -> None:  # type: ignore[no-untyped-def]
+    from contextlib import ExitStack
+
+    from tests.unit.dispatch.test_views import act, signed_in
+
+    ticket = resolved_ticket(client, db, services)
+    assert rate(client, ticket.code, level="5", solved="yes", comment="师傅很负责，谢谢").status_code == 303
+    with PageClient(app=app, base_url="http://portal.test") as stranger:
+        page = stranger.get(f"/t/{ticket.code}").text
+        assert "Very satisfied" in page and "师傅很负责" not in page and "13859201234" not in page
+        rating = db.exec(select(Rating)).one()
+        with ExitStack() as stack:
+            centre = signed_in(stack, app, db, "c3", StaffRole.DISPATCHER)
+            assert act(centre, ticket.code, "approve-comment", rating=str(rating.id)).status_code == 303
+        assert "师傅很负责" in stranger.get(f"/t/{ticket.code}").text
