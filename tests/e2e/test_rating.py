@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from portal.accounts.models import StaffRole
-from portal.accounts.service import create_user
-from portal.directory.models import Department
-from portal.dispatch import service as steps
 from portal.services import Services
 from portal.tickets.models import Ticket
-from portal.tickets.service import StoredPhoto, find_by_code
+from portal.tickets.service import find_by_code
 from tests.e2e.conftest import ContextFactory
 from tests.e2e.helpers import PHONE, format_violations, report_ticket, run_axe, screenshot
+from tests.unit.factories import resolve_ticket
 
 pytestmark = pytest.mark.e2e
 
@@ -24,23 +21,7 @@ def resolve(engine: Engine, services: Services, code: str) -> None:
     with Session(engine, expire_on_commit=False) as db:
         ticket = find_by_code(db, code)
         assert ticket is not None
-        department = db.exec(select(Department).order_by(col(Department.id))).first()
-        assert department is not None
-        centre = create_user(
-            db, username=f"c-{code}", password="a long enough password", role=StaffRole.DISPATCHER
-        )
-        worker = create_user(
-            db,
-            username=f"d-{code}",
-            password="a long enough password",
-            role=StaffRole.DEPARTMENT,
-            department_id=department.id,
-        )
-        steps.dispatch(steps.Context.make(db, centre, "e2e", services.sms, ""), ticket, department.id)
-        ctx = steps.Context.make(db, worker, "e2e", services.sms, "")
-        steps.accept(ctx, ticket)
-        steps.resolve(ctx, ticket, "路灯已修复。", "", [StoredPhoto("d" * 64, 10, 10)])
-        db.commit()
+        resolve_ticket(db, services, ticket, tag=code)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])

@@ -61,3 +61,31 @@ def code_on(html: str) -> str:
     match = CODE_PATTERN.search(html)
     assert match, "the confirmation page shows the tracking code"
     return match.group(1)
+
+
+def resolve_ticket(db: Any, services: Any, ticket: Any, tag: str = "") -> None:
+    """Take a reported ticket through dispatch, accept and resolve, as staff would (committed)."""
+    from sqlmodel import col
+
+    from portal.accounts.models import StaffRole
+    from portal.accounts.service import create_user
+    from portal.directory.models import Department
+    from portal.dispatch import service as steps
+    from portal.tickets.service import StoredPhoto
+
+    department = db.exec(select(Department).order_by(col(Department.id))).first()
+    centre = create_user(
+        db, username=f"centre{tag}", password="a long enough password", role=StaffRole.DISPATCHER
+    )
+    worker = create_user(
+        db,
+        username=f"worker{tag}",
+        password="a long enough password",
+        role=StaffRole.DEPARTMENT,
+        department_id=department.id,
+    )
+    steps.dispatch(steps.Context.make(db, centre, "test", services.sms, ""), ticket, department.id)
+    ctx = steps.Context.make(db, worker, "test", services.sms, "")
+    steps.accept(ctx, ticket)
+    steps.resolve(ctx, ticket, "已修好", "", [StoredPhoto("c" * 64, 10, 10)])
+    db.commit()

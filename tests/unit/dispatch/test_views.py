@@ -59,7 +59,9 @@ def test_a_report_travels_the_whole_way(client: PageClient, db: Session, app) ->
         assert other.get(f"/staff/t/{ticket.code}").status_code == 404
         assert act(other, ticket.code, "accept").status_code == 404
         assert act(dept, ticket.code, "accept").status_code == 303
-        assert act(dept, ticket.code, "progress", note="工人已到场", internal="内部：缺材料").status_code == 303
+        assert (
+            act(dept, ticket.code, "progress", note="工人已到场", internal="内部：缺材料").status_code == 303
+        )
         assert "内部：缺材料" in dept.get(f"/staff/t/{ticket.code}").text
         assert "内部：缺材料" not in client.get(f"/t/{ticket.code}").text
         refused = act(dept, ticket.code, "resolve", note="已修好")

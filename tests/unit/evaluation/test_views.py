@@ -4,42 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from portal.accounts.models import StaffRole
-from portal.accounts.service import create_user
 from portal.db import utcnow
 from portal.directory.models import Department
-from portal.dispatch import service as steps
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Rating
 from portal.evaluation.service import close_unrated
 from portal.services import Services
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
-from portal.tickets.service import StoredPhoto
 from tests.pages import PageClient
-from tests.unit.factories import a_community, report_fields, submit_report
+from tests.unit.factories import a_community, report_fields, resolve_ticket, submit_report
 
 
 def resolved_ticket(client: PageClient, db: Session, services: Services) -> Ticket:
     assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
     ticket = db.exec(select(Ticket)).one()
-    department = db.exec(select(Department).order_by(col(Department.id))).first()
-    assert department is not None
-    centre = create_user(db, username="c1", password="a long enough password", role=StaffRole.DISPATCHER)
-    worker = create_user(
-        db,
-        username="d1",
-        password="a long enough password",
-        role=StaffRole.DEPARTMENT,
-        department_id=department.id,
-    )
-    steps.dispatch(steps.Context.make(db, centre, "t", services.sms, ""), ticket, department.id)
-    ctx = steps.Context.make(db, worker, "t", services.sms, "")
-    steps.accept(ctx, ticket)
-    steps.resolve(ctx, ticket, "已修好", "", [StoredPhoto("c" * 64, 10, 10)])
-    db.commit()
+    resolve_ticket(db, services, ticket)
     return ticket
 
 
@@ -126,14 +109,19 @@ def test_self_and_mutual_evaluations(client: PageClient, db: Session, services: 
         assert act(worker, ticket.code, "evaluate-self", level="4", reason="按时办结").status_code == 303
         assert act(worker, ticket.code, "evaluate-self", level="5", reason="再评一次").status_code == 422
         assert act(worker, ticket.code, "evaluate-mutual", level="5", reason="越权").status_code == 422
-        assert act(centre, ticket.code, "evaluate-mutual", level="1", reason="现场核查仍未修好").status_code == 303
+        assert (
+            act(centre, ticket.code, "evaluate-mutual", level="1", reason="现场核查仍未修好").status_code
+            == 303
+        )
     db.refresh(ticket)
     kinds = sorted(e.kind for e in db.exec(select(Evaluation).where(Evaluation.ticket_id == ticket.id)))
     assert kinds == ["mutual", "self"]
     assert ticket.status == Status.DISPATCHED and ticket.round == 2  # a poor mutual evaluation reopens it
 
 
-def test_rounds_show_in_public_and_comments_only_once_approved(client: PageClient, db: Session, services: Services, app) -> None:  # type: ignore[no-untyped-def]
+def test_rounds_show_in_public_and_comments_only_once_approved(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
     from contextlib import ExitStack
 
     from tests.unit.dispatch.test_views import act, signed_in
