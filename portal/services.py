@@ -46,6 +46,11 @@ def services_of(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services
 
 
+def public_base_url(request: Request[Any, Any, Any]) -> str:
+    """The address printed in QR codes and SMS: the configured one, else the request's own."""
+    return services_of(request).settings.base_url or str(request.base_url).rstrip("/")
+
+
 def client_address(request: Request[Any, Any, Any]) -> str:
     client = request.client
     return client.host if client else "unknown"

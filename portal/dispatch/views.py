@@ -23,14 +23,13 @@ from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
 from portal.evaluation.models import LEVELS, Evaluation, Rating
 from portal.evaluation.service import RatingError, approve_comment, evaluate
 from portal.i18n import DISTRICT_TZ, N_
-from portal.services import client_address, services_of
+from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
-from portal.tickets.codes import normalize_code
 from portal.tickets.forms import FormErrors
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Status
 from portal.tickets.models import Ticket
-from portal.tickets.views import read_uploads, store_uploads
+from portal.tickets.views import read_uploads, store_uploads, ticket_or_404
 from portal.web import in_thread, page_of
 
 CENTRE = [StaffRole.ADMIN, StaffRole.DISPATCHER]
@@ -104,9 +103,8 @@ def department_queue(request: Request[Any, Any, Any], db_session: NamedDependenc
 
 
 def _staff_ticket(request: Request[Any, Any, Any], session: Session, code: str) -> Ticket:
-    normal = normalize_code(code)
-    ticket = tickets.find_by_code(session, normal) if normal else None
-    if ticket is None or not steps.may_see(current_staff(request), ticket):
+    ticket = ticket_or_404(session, code)
+    if not steps.may_see(current_staff(request), ticket):
         raise NotFoundException()  # another department's ticket does not exist, as far as they know
     return ticket
 
@@ -193,7 +191,7 @@ def _act(request: Request[Any, Any, Any], code: str, form: Any, uploads: list[by
     text = {
         name: str(form.get(name, ""))[:4000] for name in ("note", "internal", "reason", "target", "deadline")
     }
-    base_url = services.settings.base_url or str(request.base_url).rstrip("/")
+    base_url = public_base_url(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = _staff_ticket(request, session, code)
         ctx = steps.Context.make(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel import Session
@@ -14,22 +13,12 @@ from portal import access
 from portal.evaluation.models import LEVELS, SOLVED
 from portal.evaluation.service import RatingError, rater_for_digits, submit_rating
 from portal.i18n import N_
-from portal.services import services_of
+from portal.services import public_base_url, services_of
 from portal.templating import render
-from portal.tickets import service as tickets
-from portal.tickets.codes import normalize_code
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
-from portal.tickets.views import rate_limit
+from portal.tickets.views import limit_guessing, ticket_or_404
 from portal.web import in_thread, page_of
-
-
-def _ticket(session: Session, code: str) -> Ticket:
-    normal = normalize_code(code)
-    ticket = tickets.find_by_code(session, normal) if normal else None
-    if ticket is None:
-        raise NotFoundException()
-    return ticket
 
 
 def _page(
@@ -61,7 +50,7 @@ async def rate_form(request: Request[Any, Any, Any], code: FromPath[str]) -> Res
 def _rate_form(request: Request[Any, Any, Any], code: str) -> Response[str]:
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
-        ticket = _ticket(session, code)
+        ticket = ticket_or_404(session, code)
     known = access.has_access(request, services.settings.secret_key, ticket.code) and bool(
         ticket.reporter_phone
     )
@@ -79,16 +68,15 @@ async def rate_submit(request: Request[Any, Any, Any], code: FromPath[str]) -> R
 def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> Response[Any]:
     services = services_of(request)
     t = page_of(request).t
-    base_url = services.settings.base_url or str(request.base_url).rstrip("/")
+    base_url = public_base_url(request)
     with Session(services.engine, expire_on_commit=False) as session:
-        ticket = _ticket(session, code)
+        ticket = ticket_or_404(session, code)
         known = access.has_access(request, services.settings.secret_key, ticket.code) and bool(
             ticket.reporter_phone
         )
         rater = ticket.reporter_phone if known else None
         if rater is None:
-            rate_limit(request, services, "unlock")
-            rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
+            limit_guessing(request, services, ticket)
             digits = form.get("digits", "").strip()
             rater = (
                 rater_for_digits(session, ticket, digits) if len(digits) == 4 and digits.isdigit() else None

@@ -22,7 +22,7 @@ from portal.evaluation.service import rounds_of
 from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
-from portal.services import Services, client_address, services_of
+from portal.services import Services, client_address, public_base_url, services_of
 from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
@@ -274,8 +274,7 @@ def _same_report_just_sent(
 
 
 def _absolute(request: Request[Any, Any, Any], services: Services, path: str) -> str:
-    base = services.settings.base_url or str(request.base_url).rstrip("/")
-    return f"{base}{path}"
+    return f"{public_base_url(request)}{path}"
 
 
 def qr_svg(url: str, *, scale: int = 4) -> Markup:
@@ -362,7 +361,13 @@ def report_locate(
 # --- the ticket's page -----------------------------------------------------------------------
 
 
-def _ticket_or_404(session: Session, code: str) -> Ticket:
+def limit_guessing(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> None:
+    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket."""
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
+
+
+def ticket_or_404(session: Session, code: str) -> Ticket:
     normal = normalize_code(code)
     ticket = service.find_by_code(session, normal) if normal else None
     if ticket is None:
@@ -427,7 +432,7 @@ def _ticket_page(
     request: Request[Any, Any, Any], services: Services, code: str, key: tuple[Any, ...] | None
 ) -> Response[Any]:
     with Session(services.engine, expire_on_commit=False) as session:
-        ticket = _ticket_or_404(session, code)
+        ticket = ticket_or_404(session, code)
         context = ticket_context(request, session, ticket)
     if key is None:
         return render(request, "tickets/page.html", context)
@@ -438,7 +443,7 @@ def _ticket_page(
 def ticket_qr(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[bytes]:
-    ticket = _ticket_or_404(db_session, code)
+    ticket = ticket_or_404(db_session, code)
     url = _absolute(request, services_of(request), f"/t/{ticket.code}")
     svg = str(qr_svg(url, scale=8))
     return Response(
@@ -450,8 +455,7 @@ def ticket_qr(
 
 def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket, digits: str) -> str | None:
     """None when the digits match the reporter's phone; otherwise the message to show."""
-    rate_limit(request, services, "unlock")
-    rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
+    limit_guessing(request, services, ticket)
     digits = clean_text(digits)
     if not (len(digits) == 4 and digits.isdigit()):
         return N_("Enter the last four digits of the phone number given with the report.")
@@ -472,7 +476,7 @@ def _ticket_unlock(
     request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
 ) -> Response[Any]:
     services = services_of(request)
-    ticket = _ticket_or_404(db_session, code)
+    ticket = ticket_or_404(db_session, code)
     problem = _unlock(request, services, ticket, str(form.get("digits", "")))
     if problem is not None:
         context = ticket_context(request, db_session, ticket)
@@ -497,7 +501,7 @@ def _ticket_support(
 ) -> Response[Any]:
     services = services_of(request)
     rate_limit(request, services, "support")
-    ticket = _ticket_or_404(db_session, code)
+    ticket = ticket_or_404(db_session, code)
     raw_phone = clean_text(str(form.get("phone", "")))
     phone = normalize_mobile(raw_phone) if raw_phone else ""
     t = page_of(request).t
