@@ -63,6 +63,8 @@ class TicketEvent(SQLModel, table=True):
     public_note: str = Field(default="", max_length=2000)
     internal_note: str = Field(default="", max_length=2000)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # The deadline an accept or a resolve was measured against, as it stood at that moment.
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class Photo(SQLModel, table=True):

@@ -60,6 +60,7 @@ def record_event(
         public_note=public_note,
         internal_note=internal_note,
         at=at or utcnow(),
+        due_at={Action.ACCEPT: ticket.response_due, Action.RESOLVE: ticket.resolution_due}.get(action),
     )
     ticket.status = target.value
     ticket.version += 1
