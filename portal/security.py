@@ -43,6 +43,10 @@ class Verdict:
 class Limiter(Protocol):
     def hit(self, name: str, key: str, limit: RateLimit) -> Verdict: ...
 
+    def peek(self, name: str, key: str, limit: RateLimit) -> Verdict:
+        """Whether one more hit would be allowed, without counting one."""
+        ...
+
     def reset(self) -> None: ...
 
 
@@ -63,6 +67,15 @@ class MemoryLimiter:
             count = self._counts.get(slot, 0) + 1
             self._counts[slot] = count
         if count > limit.count:
+            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
+        return Verdict(True)
+
+    def peek(self, name: str, key: str, limit: RateLimit) -> Verdict:
+        now = time.time()
+        window = int(now // limit.seconds)
+        with self._lock:
+            count = self._counts.get((name, key, window), 0)
+        if count >= limit.count:
             return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
         return Verdict(True)
 
@@ -89,6 +102,14 @@ class RedisLimiter:
         pipe.expire(redis_key, limit.seconds + 1)
         count = int(pipe.execute()[0])
         if count > limit.count:
+            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
+        return Verdict(True)
+
+    def peek(self, name: str, key: str, limit: RateLimit) -> Verdict:
+        now = time.time()
+        window = int(now // limit.seconds)
+        count = int(self._redis.get(f"{self._prefix}:{name}:{key}:{window}") or 0)
+        if count >= limit.count:
             return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
         return Verdict(True)
 

@@ -14,6 +14,7 @@ from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Category, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
+from portal.evaluation.links import rating_link
 from portal.i18n import N_, translator
 from portal.places.models import Community
 from portal.sms import SmsGateway
@@ -63,14 +64,17 @@ class Context:
     sms: SmsGateway
     base_url: str
     now: datetime
+    secret: str  # signs the residents' personal rating links
 
     @property
     def outbox(self) -> Outbox:
-        return Outbox(self.session, self.sms, self.base_url)
+        return Outbox(self.session, self.sms, self.base_url, self.secret)
 
     @classmethod
-    def make(cls, session: Session, user: StaffUser, address: str, sms: SmsGateway, base_url: str) -> Context:
-        return cls(session, user, address, sms, base_url, utcnow())
+    def make(
+        cls, session: Session, user: StaffUser, address: str, sms: SmsGateway, base_url: str, *, secret: str
+    ) -> Context:
+        return cls(session, user, address, sms, base_url, utcnow(), secret)
 
 
 def _step(
@@ -254,7 +258,7 @@ def resolve(ctx: Context, ticket: Ticket, note: str, internal: str, photos: list
         order.fulfilled_at = ctx.now
         ctx.session.add(order)
     ctx.outbox.followers(
-        ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), page="/rate"
+        ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), rating=True
     )
 
 
@@ -385,13 +389,20 @@ class Outbox:
     session: Session
     sms: SmsGateway
     base_url: str
+    secret: str = ""  # only rating links need it
 
     def followers(
-        self, ticket: Ticket, message: str, department: Department | None = None, *, page: str = ""
+        self, ticket: Ticket, message: str, department: Department | None = None, *, rating: bool = False
     ) -> None:
-        """Every resident following the ticket, each in their own language; ``page`` is appended to its link."""
-        link = f"{self.base_url}/t/{ticket.code}{page}"
-        for follower in self.session.exec(select(Follower).where(Follower.ticket_id == ticket.id)):
+        """Every resident following the ticket, each in their own language, with a link to its page or,
+        with ``rating``, their own link to rate this round."""
+        if rating and not self.secret:
+            raise ValueError("personal rating links need the secret key")
+        page = f"{self.base_url}/t/{ticket.code}"
+        for follower in self.session.exec(
+            select(Follower).where(Follower.ticket_id == ticket.id).order_by(col(Follower.id))
+        ):
+            link = rating_link(self.base_url, self.secret, ticket, follower) if rating else page
             t = translator(follower.locale)
             name = department.name(follower.locale) if department else ""
             self.sms.send(follower.phone, t.gettext(message, code=ticket.code, link=link, department=name))

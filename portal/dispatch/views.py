@@ -195,8 +195,9 @@ def _act(request: Request[Any, Any, Any], code: str, form: Any, uploads: list[by
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = _staff_ticket(request, session, code)
         ctx = steps.Context.make(
-            session, current_staff(request), client_address(request), services.sms, base_url
-        )
+            session, current_staff(request), client_address(request), services.sms, base_url,
+            secret=services.settings.secret_key,
+        )  # fmt: skip
         try:
             _apply(ctx, ticket, action, text, form, uploads, services)
         except steps.ActionError as refused:

@@ -1,4 +1,5 @@
-"""/t/{code}/rate: the resident's rating, with big simple controls, with and without JavaScript."""
+"""/t/{code}/rate: the resident's rating, with big simple controls, with and without JavaScript;
+/r/{code}/{token}: the follower's own link from the resolution SMS, which leads there."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from litestar.response import Redirect
 from sqlmodel import Session
 
 from portal import access
+from portal.evaluation.links import follower_for_token, remember_rater, remembered_follower
 from portal.evaluation.models import LEVELS, SOLVED
 from portal.evaluation.service import RatingError, rater_for_digits, submit_rating
 from portal.i18n import N_
-from portal.services import public_base_url, services_of
+from portal.services import Services, public_base_url, services_of
 from portal.templating import render
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
-from portal.tickets.views import limit_guessing, ticket_or_404
+from portal.tickets.views import limit_guessing, refuse_while_guessing, ticket_or_404
 from portal.web import in_thread, page_of
+
+TOKEN_MAX = 40
 
 
 def _page(
@@ -34,6 +38,7 @@ def _page(
         "ticket": ticket,
         "resolved": Status(ticket.status) == Status.RESOLVED,
         "known": known,
+        "link_invalid": request.query_params.get("link") == "invalid",
         "form": form,
         "errors": {"rating": error} if error else {},
         "LEVELS": LEVELS,
@@ -47,13 +52,24 @@ async def rate_form(request: Request[Any, Any, Any], code: FromPath[str]) -> Res
     return await in_thread(_rate_form, request, code)
 
 
+def _known_rater(
+    request: Request[Any, Any, Any], services: Services, session: Session, ticket: Ticket
+) -> str | None:
+    """The phone this browser rates as without digits: the follower who came by their own link for
+    this round, else the reporter whose browser sent the report (or was unlocked)."""
+    follower = remembered_follower(request, session, services.settings.secret_key, ticket)
+    if follower is not None:
+        return follower.phone
+    if ticket.reporter_phone and access.has_access(request, services.settings.secret_key, ticket.code):
+        return ticket.reporter_phone
+    return None
+
+
 def _rate_form(request: Request[Any, Any, Any], code: str) -> Response[str]:
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
-    known = access.has_access(request, services.settings.secret_key, ticket.code) and bool(
-        ticket.reporter_phone
-    )
+        known = _known_rater(request, services, session, ticket) is not None
     return _page(request, ticket, known=known, form={})
 
 
@@ -71,10 +87,8 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
     base_url = public_base_url(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
-        known = access.has_access(request, services.settings.secret_key, ticket.code) and bool(
-            ticket.reporter_phone
-        )
-        rater = ticket.reporter_phone if known else None
+        rater = _known_rater(request, services, session, ticket)
+        known = rater is not None
         if rater is None:
             limit_guessing(request, services, ticket)
             digits = form.get("digits", "").strip()
@@ -96,4 +110,28 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
     return Redirect(f"/t/{ticket.code}?rated=1", status_code=303)
 
 
-route_handlers = [rate_form, rate_submit]
+@get("/r/{code:str}/{token:str}")
+async def rating_link(
+    request: Request[Any, Any, Any], code: FromPath[str], token: FromPath[str]
+) -> Response[Any]:
+    return await in_thread(_follow_rating_link, request, code, token)
+
+
+def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) -> Response[Any]:
+    """A good token names its follower in a cookie; either way the resident lands on the rating page,
+    so the token stays neither in the address bar nor in a Referer."""
+    services = services_of(request)
+    with Session(services.engine, expire_on_commit=False) as session:
+        ticket = ticket_or_404(session, code)
+        refuse_while_guessing(request, services, ticket)
+        follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
+    headers = {"Cache-Control": "no-store"}
+    if follower is None:  # mistyped, forged, or from an earlier round
+        limit_guessing(request, services, ticket)
+        return Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
+    response: Response[Any] = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
+    remember_rater(request, response, services.settings, ticket, follower)
+    return response
+
+
+route_handlers = [rate_form, rate_submit, rating_link]

@@ -367,6 +367,16 @@ def limit_guessing(request: Request[Any, Any, Any], services: Services, ticket: 
     rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
 
 
+def refuse_while_guessing(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> None:
+    """While a guessing limit is spent, even a right answer is refused (without counting a try), so
+    that a flood of guesses cannot tell a hit from the refusals."""
+    limit = services.settings.rate_limits["unlock"]
+    for key in (client_address(request), f"code:{ticket.code}"):
+        verdict = services.limiter.peek("unlock", key, limit)
+        if not verdict.allowed:
+            raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+
+
 def ticket_or_404(session: Session, code: str) -> Ticket:
     normal = normalize_code(code)
     ticket = service.find_by_code(session, normal) if normal else None

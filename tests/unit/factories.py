@@ -84,8 +84,12 @@ def resolve_ticket(db: Any, services: Any, ticket: Any, tag: str = "") -> None:
         role=StaffRole.DEPARTMENT,
         department_id=department.id,
     )
-    steps.dispatch(steps.Context.make(db, centre, "test", services.sms, ""), ticket, department.id)
-    ctx = steps.Context.make(db, worker, "test", services.sms, "")
+    steps.dispatch(
+        steps.Context.make(db, centre, "test", services.sms, "", secret=services.settings.secret_key),
+        ticket,
+        department.id,
+    )
+    ctx = steps.Context.make(db, worker, "test", services.sms, "", secret=services.settings.secret_key)
     steps.accept(ctx, ticket)
     steps.resolve(ctx, ticket, "已修好", "", [StoredPhoto("c" * 64, 10, 10)])
     db.commit()

@@ -28,6 +28,16 @@ def test_memory_limiter_counts_per_key() -> None:
     assert not refused.allowed and 0 < refused.retry_after <= 61
 
 
+def test_peeking_does_not_count() -> None:
+    limiter = MemoryLimiter()
+    limit = RateLimit(2, 60)
+    assert all(limiter.peek("x", "a", limit).allowed for _ in range(5))
+    limiter.hit("x", "a", limit)
+    assert limiter.peek("x", "a", limit).allowed
+    limiter.hit("x", "a", limit)
+    assert not limiter.peek("x", "a", limit).allowed and limiter.peek("x", "b", limit).allowed
+
+
 def test_redis_limiter_is_shared_between_instances() -> None:
     one = RedisLimiter("redis://127.0.0.1:6379/0", prefix="portal-test:rl")
     two = RedisLimiter("redis://127.0.0.1:6379/0", prefix="portal-test:rl")
@@ -35,5 +45,6 @@ def test_redis_limiter_is_shared_between_instances() -> None:
     limit = RateLimit(2, 60)
     assert one.hit("x", "k", limit).allowed
     assert two.hit("x", "k", limit).allowed
+    assert not two.peek("x", "k", limit).allowed
     assert not one.hit("x", "k", limit).allowed
     one.reset()

@@ -94,7 +94,9 @@ def test_random_staff_steps_keep_the_ticket_consistent(
             for step, who, department_index in walk:
                 user = people[who]
                 department_id = people[1 + department_index].department_id or 0
-                ctx = steps.Context.make(db, user, "test", services.sms, "")
+                ctx = steps.Context.make(
+                    db, user, "test", services.sms, "", secret=services.settings.secret_key
+                )
                 before = Status(ticket.status)
                 try:
                     with db.begin_nested():

@@ -12,6 +12,7 @@ from portal.accounts.service import create_user
 from portal.directory.models import Category, Department
 from portal.dispatch import service as dispatch
 from portal.dispatch.models import SupervisionOrder
+from portal.evaluation.links import rating_token
 from portal.services import Services
 from portal.tickets.forms import CleanReport
 from portal.tickets.lifecycle import Status
@@ -49,8 +50,12 @@ def people(db: Session) -> dict[str, StaffUser]:
     }
 
 
-def ctx(db: Session, services: Services, user: StaffUser) -> dispatch.Context:
-    return dispatch.Context.make(db, user, "127.0.0.1", services.sms, "http://portal.test")
+def ctx(
+    db: Session, services: Services, user: StaffUser, base_url: str = "http://portal.test"
+) -> dispatch.Context:
+    return dispatch.Context.make(
+        db, user, "127.0.0.1", services.sms, base_url, secret=services.settings.secret_key
+    )
 
 
 def test_the_whole_way_through(db: Session, services: Services, people: dict[str, StaffUser]) -> None:
@@ -60,7 +65,7 @@ def test_the_whole_way_through(db: Session, services: Services, people: dict[str
     )
     assert ticket.status == Status.DISPATCHED and ticket.response_due and ticket.resolution_due
     assert ticket.response_due < ticket.resolution_due
-    dept = ctx(db, services, people["dept"])
+    dept = ctx(db, services, people["dept"], base_url="https://jimei.gov.cn")  # as long as real ones
     dispatch.accept(dept, ticket)
     dispatch.post_progress(dept, ticket, "已安排人员到场。", "内部：需要沥青", [])
     dispatch.resolve(dept, ticket, "坑已填平。", "", [PHOTO])
@@ -77,7 +82,10 @@ def test_the_whole_way_through(db: Session, services: Services, people: dict[str
     assert department is not None
     # the report's receipt is sent by the view; here: dispatched (naming the department) and resolved
     assert len(texts) == 2 and all(ticket.code in t and len(t) <= 70 for t in texts)
-    assert department.name_zh_hans in texts[0] and texts[1].endswith(f"/t/{ticket.code}/rate")
+    reporter = db.exec(select(Follower).where(Follower.ticket_id == ticket.id)).one()
+    token = rating_token(services.settings.secret_key, ticket.id or 0, reporter.id or 0, ticket.round)
+    assert department.name_zh_hans in texts[0]
+    assert texts[1].endswith(f"https://jimei.gov.cn/r/{ticket.code}/{token}")  # the reporter's own link
     assert services.sms.to("13900000001")  # type: ignore[attr-defined]  # the department's duty phone
 
 
