@@ -24,6 +24,7 @@ from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
 from portal.services import Services
 from portal.settings import Settings, get_settings
+from portal.stats import views as stats_views
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
 from portal.web import PageContextMiddleware
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *pages.route_handlers,
             *ticket_views.route_handlers,
             *rating_views.route_handlers,
+            *stats_views.route_handlers,
             staff_router,
             dispatch_router,
             admin_router,

@@ -18,6 +18,7 @@ from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user, find_user
 from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.evaluation.models import Rating
 from portal.media import MediaStore, process_photo
 from portal.places.models import Community, GridCell, Street
 from portal.settings import get_settings
@@ -233,8 +234,16 @@ def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaS
 def _replay(
     session: Session, ticket: Ticket, sample: data.DemoTicket, category: Category, reported: Any, now: Any
 ) -> None:
+    seed = ticket.id or 0
     for action in STEPS[sample.status]:
-        at = min(reported + timedelta(hours=HOURS_AFTER[action]), now - timedelta(minutes=5))
+        hours = HOURS_AFTER[action]
+        if action == Action.ACCEPT and seed % 5 == 0:
+            hours += category.response_hours + 3  # some departments answer late
+        if action in {Action.RESOLVE, Action.CLOSE} and seed % 3 == 0:
+            hours += 24 * category.resolution_days  # and some resolve late
+        at = min(reported + timedelta(hours=hours), now - timedelta(minutes=5))
+        if action == Action.CLOSE and sample.reporter_phone:
+            _demo_rating(session, ticket, seed, at - timedelta(days=2))
         note = {
             Action.PROGRESS: sample.progress_note,
             Action.RESOLVE: sample.resolution_note,
@@ -258,6 +267,18 @@ def _replay(
             target.supporters += 1
             session.add(target)
         record_event(session, ticket, action, ROLE_OF[action], public_note=note, at=at)
+
+
+DEMO_LEVELS = (5, 4, 4, 3, 5, 4, 3, 5)
+DEMO_SOLVED = ("yes", "yes", "yes", "partly", "yes", "yes", "partly", "yes")
+
+
+def _demo_rating(session: Session, ticket: Ticket, seed: int, at: Any) -> None:
+    """The reporter's rating of a closed demonstration ticket, so that /stats has figures to show."""
+    session.add(
+        Rating(ticket_id=ticket.id or 0, round=ticket.round, rater=ticket.reporter_phone,
+               level=DEMO_LEVELS[seed % len(DEMO_LEVELS)], solved=DEMO_SOLVED[seed % len(DEMO_SOLVED)], created_at=at)
+    )  # fmt: skip
 
 
 DEMO_PASSWORD = "jimei-demo-2026"  # noqa: S105  (demonstration accounts only; printed by portal demo)

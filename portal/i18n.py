@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -108,6 +108,13 @@ class Translator:
         if value is None:
             return ""
         return format_date(value.astimezone(DISTRICT_TZ), format=format, locale=self._babel)
+
+    def day(self, value: dt.date, format: str = "medium") -> str:
+        return format_date(value, format=format, locale=self._babel)
+
+    def month(self, value: dt.date, skeleton: str = "yMMM") -> str:
+        """A month in the reader's style: 2026年11月, Nov 2026 (skeleton ``MMM``: 11月, Nov)."""
+        return format_skeleton(skeleton, value, locale=self._babel)
 
     def number(self, value: float | int) -> str:
         return format_decimal(value, locale=self._babel)

@@ -31,6 +31,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_weights(name: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    raw = os.environ.get(f"PORTAL_{name}", "").strip()
+    if not raw:
+        return default
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or sum(int(p) for p in parts) == 0:
+        raise ValueError(
+            f"PORTAL_{name} must be three whole numbers, not all zero, for the response, resolution and "
+            f"satisfaction rates, e.g. 10,50,40 (got {raw!r})"
+        )
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
+
+
 def _persistent_secret(data_dir: Path) -> str:
     """A development secret kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
@@ -74,6 +87,8 @@ class Settings:
     max_upload_mb: int
     rating_window_days: int
     jobs_interval: int
+    # The composite score's weights in percent: response, resolution, satisfaction (DESIGN §5).
+    stats_weights: tuple[int, int, int] = (10, 50, 40)
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -92,6 +107,7 @@ class Settings:
             max_upload_mb=_env_int("MAX_UPLOAD_MB", 45),
             rating_window_days=_env_int("RATING_WINDOW_DAYS", 7),
             jobs_interval=_env_int("JOBS_INTERVAL", 300),
+            stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),

@@ -1,0 +1,101 @@
+"""Loading the facts behind the public figures: a few narrow reads, no personal data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Select, or_, select, union
+from sqlalchemy.engine import Connection
+
+from portal.dispatch.models import SupervisionOrder
+from portal.evaluation.models import Rating
+from portal.stats.figures import OrderFact, RatingFact, Step, TicketFacts
+from portal.stats.period import Period
+from portal.tickets.models import Ticket, TicketEvent
+
+EVENT = TicketEvent.__table__.c  # type: ignore[attr-defined]
+RATING = Rating.__table__.c  # type: ignore[attr-defined]
+ORDER = SupervisionOrder.__table__.c  # type: ignore[attr-defined]
+TICKET = Ticket.__table__.c  # type: ignore[attr-defined]
+STEP_ACTIONS = ("dispatch", "accept", "return", "reject", "merge", "resolve", "supervise")
+
+
+def load_facts(connection: Connection, period: Period) -> list[TicketFacts]:
+    """Every ticket with something to count in the period, with all of its steps, ratings and orders
+    (a dispatch in the period may be answered after it; a resolution is timed from before it)."""
+    start, end = period.start_at, period.end_at
+    touched = union(
+        select(EVENT.ticket_id).where(EVENT.action.in_(STEP_ACTIONS), EVENT.at >= start, EVENT.at < end),
+        select(RATING.ticket_id).where(RATING.created_at >= start, RATING.created_at < end),
+        select(ORDER.ticket_id).where(
+            ORDER.issued_at < end,
+            or_(ORDER.fulfilled_at.is_(None), ORDER.fulfilled_at >= end),
+        ),
+    ).subquery()
+    ids = select(touched.c.ticket_id)
+    streets: dict[int, int | None] = dict(
+        connection.execute(select(TICKET.id, TICKET.street_id).where(TICKET.id.in_(ids))).all()
+    )
+    return _assemble(connection, streets, ids)
+
+
+def _assemble(connection: Connection, streets: dict[int, int | None], ids: Select[Any]) -> list[TicketFacts]:
+    steps: dict[int, list[Step]] = defaultdict(list)
+    for row in connection.execute(
+        select(
+            EVENT.ticket_id, EVENT.action, EVENT.department_id, EVENT.at,
+            EVENT.due_at, EVENT.from_status,
+        )
+        .where(EVENT.ticket_id.in_(ids), EVENT.action.in_(STEP_ACTIONS))
+        .order_by(EVENT.ticket_id, EVENT.seq)
+    ):  # fmt: skip
+        steps[row.ticket_id].append(Step(row.action, row.department_id, row.at, row.due_at, row.from_status))
+    ratings: dict[int, list[RatingFact]] = defaultdict(list)
+    for rated in connection.execute(
+        select(RATING.ticket_id, RATING.round, RATING.level, RATING.solved, RATING.created_at).where(
+            RATING.ticket_id.in_(ids)
+        )
+    ):
+        ratings[rated.ticket_id].append(RatingFact(rated.round, rated.level, rated.solved, rated.created_at))
+    orders: dict[int, list[OrderFact]] = defaultdict(list)
+    for issued in connection.execute(
+        select(
+            ORDER.ticket_id, ORDER.department_id, ORDER.issued_at,
+            ORDER.fulfilled_at,
+        ).where(ORDER.ticket_id.in_(ids))
+    ):  # fmt: skip
+        orders[issued.ticket_id].append(
+            OrderFact(issued.department_id, issued.issued_at, issued.fulfilled_at)
+        )
+    return [
+        TicketFacts(
+            id=ticket_id,
+            street_id=street_id,
+            steps=tuple(steps[ticket_id]),
+            ratings=tuple(ratings[ticket_id]),
+            orders=tuple(orders[ticket_id]),
+        )
+        for ticket_id, street_id in sorted(streets.items())
+    ]
+
+
+def freshness(connection: Connection) -> tuple[int, int]:
+    """The newest event and rating: every change to the figures adds one. Cached pages key on it."""
+    newest_event = connection.execute(select(EVENT.id).order_by(EVENT.id.desc()).limit(1)).scalar()
+    newest_rating = connection.execute(select(RATING.id).order_by(RATING.id.desc()).limit(1)).scalar()
+    return (newest_event or 0, newest_rating or 0)
+
+
+def ticket_details(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The public columns of these tickets: never the reporter, the address or the description."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        for row in connection.execute(
+            select(
+                TICKET.id, TICKET.code, TICKET.is_public, TICKET.category_id, TICKET.street_id,
+                TICKET.department_id, TICKET.status, TICKET.round, TICKET.created_at,
+            ).where(TICKET.id.in_(ids[start : start + 500]))
+        ):  # fmt: skip
+            found[row.id] = dict(row._mapping)
+    return found

@@ -1,0 +1,179 @@
+"""The figures for one period as rows: what the page shows and the downloads carry, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from portal.directory.service import Reference
+from portal.i18n import DISTRICT_TZ
+from portal.stats.figures import (
+    Ranked,
+    Tally,
+    TicketFacts,
+    Weights,
+    by_department,
+    by_street,
+    league,
+    tally,
+    whole_district,
+)
+from portal.stats.period import Period
+
+GROUPINGS = ("department", "street")
+
+# The download columns, in order. Documented in README.md: add new ones at the end, never rename.
+FIGURE_COLUMNS = (
+    "period_first_day", "period_last_day", "group_type", "group_code", "group_name",
+    "dispatched", "accepted_on_time", "response_rate",
+    "rated_rounds", "solved_rounds", "resolution_rate",
+    "ratings", "satisfied_ratings", "satisfaction_rate",
+    "resolutions", "resolved_on_time", "on_time_rate",
+    "median_hours_to_accept", "median_hours_to_resolve", "open_supervision_orders",
+    "composite_score", "rank",
+)  # fmt: skip
+TICKET_COLUMNS = (
+    "ticket", "reported_on", "category", "street", "department", "status", "rounds",
+    "dispatched", "accepted_on_time", "resolutions", "resolved_on_time",
+    "rated_rounds", "solved_rounds", "ratings", "satisfied_ratings", "open_supervision_orders",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    group_type: str  # district, department or street
+    code: str
+    name: str
+    period: Period
+    tally: Tally
+    composite: Decimal | None
+    rank: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        t = self.tally
+        return {
+            "period_first_day": self.period.first.isoformat(),
+            "period_last_day": self.period.last.isoformat(),
+            "group_type": self.group_type,
+            "group_code": self.code,
+            "group_name": self.name,
+            "dispatched": t.dispatched,
+            "accepted_on_time": t.accepted_on_time,
+            "response_rate": t.response_rate,
+            "rated_rounds": t.rated_rounds,
+            "solved_rounds": t.solved_rounds,
+            "resolution_rate": t.resolution_rate,
+            "ratings": t.ratings,
+            "satisfied_ratings": t.satisfied_ratings,
+            "satisfaction_rate": t.satisfaction_rate,
+            "resolutions": t.resolutions,
+            "resolved_on_time": t.resolved_on_time,
+            "on_time_rate": t.on_time_rate,
+            "median_hours_to_accept": t.median_hours_to_accept,
+            "median_hours_to_resolve": t.median_hours_to_resolve,
+            "open_supervision_orders": t.open_orders,
+            "composite_score": self.composite,
+            "rank": self.rank,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    grouping: str
+    weights: Weights
+    district: Row
+    league: list[Row]  # the groups, best composite first
+    months: list[Row]  # the whole district, month by month
+    monthly_league: list[list[Row]]  # the groups, month by month (downloads only)
+
+    def figure_rows(self) -> list[Row]:
+        rows = [self.district, *self.league]
+        if len(self.months) > 1:
+            for month, groups in zip(self.months, self.monthly_league, strict=True):
+                rows += [month, *groups]
+        return rows
+
+
+def build_report(
+    facts: list[TicketFacts],
+    period: Period,
+    grouping: str,
+    reference: Reference,
+    *,
+    locale: str,
+    weights: Weights,
+    district_name: str,
+) -> Report:
+    groups = _groups(reference, grouping, locale)
+    group_of = by_department if grouping == "department" else by_street
+
+    def district_row(part: Period) -> Row:
+        counts = tally(facts, part, whole_district).get(0, Tally())
+        return Row("district", "jimei", district_name, part, counts, counts.composite(weights))
+
+    def league_rows(part: Period) -> list[Row]:
+        ranked: list[Ranked] = league(tally(facts, part, group_of), groups, weights)
+        return [
+            Row(grouping, groups[r.group_id][0], groups[r.group_id][1], part, r.tally, r.composite, r.rank)
+            for r in ranked
+        ]
+
+    months = period.months()
+    return Report(
+        period=period,
+        grouping=grouping,
+        weights=weights,
+        district=district_row(period),
+        league=league_rows(period),
+        months=[district_row(m) for m in months],
+        monthly_league=[league_rows(m) for m in months] if len(months) > 1 else [],
+    )
+
+
+def _groups(reference: Reference, grouping: str, locale: str) -> dict[int, tuple[str, str]]:
+    """Group id → (code, name in the reader's language), in the reference order."""
+    if grouping == "department":
+        departments = sorted(reference.departments.values(), key=lambda d: d.id or 0)
+        return {d.id or 0: (d.slug, d.name(locale)) for d in departments if d.active}
+    return {s.id or 0: (s.slug, s.name(locale)) for s in reference.streets}
+
+
+def ticket_rows(
+    facts: list[TicketFacts], details: dict[int, dict[str, Any]], period: Period, reference: Reference
+) -> list[dict[str, Any]]:
+    """One anonymised row per ticket counted in the period: its contribution to each count, so the
+    columns add up to the district's figures. A private ticket's code is left out."""
+    rows = []
+    for ticket in facts:
+        info = details.get(ticket.id)
+        if info is None:
+            continue
+        counts = tally([ticket], period, whole_district).get(0, Tally())
+        category = reference.category_by_id.get(info["category_id"])
+        street = reference.street_by_id.get(info["street_id"])
+        department = reference.departments.get(info["department_id"] or 0)
+        reported: datetime = info["created_at"]
+        rows.append(
+            {
+                "ticket": info["code"] if info["is_public"] else "",
+                "reported_on": reported.astimezone(DISTRICT_TZ).date().isoformat(),
+                "category": category.slug if category else "",
+                "street": street.slug if street else "",
+                "department": department.slug if department else "",
+                "status": info["status"],
+                "rounds": info["round"],
+                "dispatched": counts.dispatched,
+                "accepted_on_time": counts.accepted_on_time,
+                "resolutions": counts.resolutions,
+                "resolved_on_time": counts.resolved_on_time,
+                "rated_rounds": counts.rated_rounds,
+                "solved_rounds": counts.solved_rounds,
+                "ratings": counts.ratings,
+                "satisfied_ratings": counts.satisfied_ratings,
+                "open_supervision_orders": counts.open_orders,
+            }
+        )
+    return rows

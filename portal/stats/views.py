@@ -1,0 +1,191 @@
+"""/stats: the public figures with charts and tables, and their CSV and JSON downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from portal.i18n import N_, Translator
+from portal.services import Services, services_of
+from portal.stats import charts
+from portal.stats.facts import freshness, load_facts, ticket_details
+from portal.stats.figures import DEFINITIONS, Weights
+from portal.stats.period import Period, PeriodError, current_month, parse_period, today
+from portal.stats.report import FIGURE_COLUMNS, GROUPINGS, TICKET_COLUMNS, Report, build_report, ticket_rows
+from portal.templating import cached_page, render, render_and_cache
+from portal.web import in_thread, page_of
+
+RATES = (
+    ("response_rate", N_("Response rate")),
+    ("resolution_rate", N_("Resolution rate")),
+    ("satisfaction_rate", N_("Satisfaction rate")),
+)
+
+
+def _asked(request: Request[Any, Any, Any]) -> tuple[str, str, str, str]:
+    q = request.query_params
+    grouping = q.get("by", "department")
+    return (
+        str(q.get("month", ""))[:20],
+        str(q.get("from", ""))[:20],
+        str(q.get("to", ""))[:20],
+        grouping if grouping in GROUPINGS else "department",
+    )
+
+
+def _weights(services: Services) -> Weights:
+    return Weights(*services.settings.stats_weights)
+
+
+def _report(services: Services, period: Period, grouping: str, t: Translator) -> Report:
+    with services.reader.connect() as connection:
+        facts = load_facts(connection, period)
+    return build_report(
+        facts, period, grouping, services.reference.get(), locale=t.locale, weights=_weights(services),
+        district_name=t.gettext(N_("Jimei District")),
+    )  # fmt: skip
+
+
+@get("/stats")
+async def stats_page(request: Request[Any, Any, Any]) -> Response[str]:
+    services = services_of(request)
+    with services.reader.connect() as connection:
+        fresh = freshness(connection)
+    key = ("stats", fresh, services.reference.stamp, today())
+    return cached_page(request, key, "stats/page.html") or await in_thread(
+        _stats_page, request, services, key
+    )
+
+
+def _stats_page(request: Request[Any, Any, Any], services: Services, key: tuple[Any, ...]) -> Response[str]:
+    t = page_of(request).t
+    month, start, end, grouping = _asked(request)
+    try:
+        period = parse_period(month, start, end)
+    except PeriodError as refused:
+        form = {"month": month, "from": start, "to": end, "by": grouping}
+        refusal: dict[str, Any] = {
+            "form": form,
+            "errors": {"period": t.gettext(refused.message)},
+            "report": None,
+        }
+        return render(request, "stats/page.html", {**refusal, **_choices(t)}, status_code=400)
+    report = _report(services, period, grouping, t)
+    weights = report.weights
+    definitions = [
+        (t.gettext(name), t.gettext(text, response=weights.response, resolution=weights.resolution,
+                                    satisfaction=weights.satisfaction, total=weights.total))
+        for name, text in DEFINITIONS
+    ]  # fmt: skip
+    league_chart = charts.bar_chart([(row.name, row.composite) for row in report.league])
+    month_labels = [
+        t.month(m.period.first, "yMMM" if len(report.months) > 12 else "MMM") for m in report.months
+    ]
+    trend = charts.line_chart(
+        month_labels,
+        [(t.gettext(label), [getattr(m.tally, field) for m in report.months]) for field, label in RATES],
+    )
+    form = {
+        "month": f"{period.first:%Y-%m}" if period.is_month else "",
+        "from": "" if period.is_month else period.first.isoformat(),
+        "to": "" if period.is_month else period.last.isoformat(),
+        "by": grouping,
+    }
+    context: dict[str, Any] = {
+        "form": form,
+        "report": report,
+        "definitions": definitions,
+        "league_chart": league_chart,
+        "trend": trend,
+        "month_labels": month_labels,
+        "RATES": RATES,
+        "query": f"{period.query()}&by={grouping}",
+        **_choices(t),
+    }
+    return render_and_cache(request, key, "stats/page.html", context)
+
+
+def _choices(t: Translator) -> dict[str, Any]:
+    """The last twelve months for the month picker, newest first."""
+    months: list[tuple[str, str]] = []
+    first = current_month().first
+    for _ in range(12):
+        months.append((f"{first:%Y-%m}", t.month(first)))
+        first = current_month(first - timedelta(days=1)).first
+    return {"months": months}
+
+
+@get("/stats/{name:str}")
+async def stats_download(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
+    return await in_thread(_download, request, services_of(request), name)
+
+
+def _download(request: Request[Any, Any, Any], services: Services, name: str) -> Response[Any]:
+    what, _, fmt = name.partition(".")
+    if what not in {"figures", "tickets"} or fmt not in {"csv", "json"}:
+        raise NotFoundException()
+    t = page_of(request).t
+    month, start, end, grouping = _asked(request)
+    try:
+        period = parse_period(month, start, end)
+    except PeriodError as refused:
+        message = t.gettext(refused.message)
+        if fmt == "json":
+            return _json({"error": message}, status=400)
+        return Response(message + "\n", status_code=400, media_type="text/plain; charset=utf-8")
+    stem = f"jimei-{what}-{period.first.isoformat()}-{period.last.isoformat()}"
+    if what == "figures":
+        report = _report(services, period, grouping, t)
+        rows = [row.values() for row in report.figure_rows()]
+        columns: tuple[str, ...] = FIGURE_COLUMNS
+        meta: dict[str, Any] = {
+            "weights": {"response": report.weights.response, "resolution": report.weights.resolution,
+                        "satisfaction": report.weights.satisfaction},
+            "grouping": grouping,
+        }  # fmt: skip
+    else:
+        with services.reader.connect() as connection:
+            facts = load_facts(connection, period)
+            details = ticket_details(connection, [f.id for f in facts])
+        rows = ticket_rows(facts, details, period, services.reference.get())
+        columns, meta = TICKET_COLUMNS, {}
+    if fmt == "json":
+        body = {"period": {"first_day": period.first.isoformat(), "last_day": period.last.isoformat()},
+                **meta, "rows": [{c: _json_value(row[c]) for c in columns} for row in rows]}  # fmt: skip
+        return _json(body, filename=f"{stem}.json")
+    return _csv(columns, rows, filename=f"{stem}.csv")
+
+
+def _json_value(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _json(body: Any, *, status: int = 200, filename: str | None = None) -> Response[bytes]:
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'} if filename else {}
+    data = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    return Response(data, status_code=status, media_type="application/json", headers=headers)
+
+
+def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], *, filename: str) -> Response[bytes]:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese names correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else str(row[c]) for c in columns])
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+route_handlers = [stats_page, stats_download]
