@@ -25,6 +25,7 @@ from portal.pagecache import PageCache
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
+from portal.stats.views import ReportCache
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
 from portal.web import PageContextMiddleware
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         exception_handlers={Exception: pages.error_page},
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
-        state=State({"services": services, "page_cache": PageCache()}),
+        state=State({"services": services, "page_cache": PageCache(), "stats_reports": ReportCache()}),
         lifespan=[periodic_jobs],
         openapi_config=None,
         debug=settings.debug,

@@ -89,6 +89,8 @@ class Settings:
     jobs_interval: int
     # The composite score's weights in percent: response, resolution, satisfaction (DESIGN §5).
     stats_weights: tuple[int, int, int] = (10, 50, 40)
+    # Seconds a computed /stats report may be reused after the data changed (0: always recompute).
+    stats_max_age: int = 60
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +110,7 @@ class Settings:
             rating_window_days=_env_int("RATING_WINDOW_DAYS", 7),
             jobs_interval=_env_int("JOBS_INTERVAL", 300),
             stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
+            stats_max_age=_env_int("STATS_MAX_AGE", 60),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),

@@ -58,6 +58,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         base_url="http://portal.test",
         sms_adapter="console",
         jobs_interval=0,
+        stats_max_age=0,  # the figures follow every step at once
     )
 
 
@@ -124,6 +125,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     services.reference.invalidate()
     services.sms.sent.clear()  # type: ignore[attr-defined]
     app.state.page_cache.clear()
+    app.state.stats_reports.clear()
 
 
 @pytest.fixture

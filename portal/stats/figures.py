@@ -12,6 +12,7 @@ Which period a fact belongs to:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -249,44 +250,85 @@ def whole_district(ticket: TicketFacts, department_id: int | None) -> int | None
     return 0
 
 
+DISTRICT = -1
+"""The key under which ``tally_parts`` also counts every fact, whatever its group."""
+
+
 def tally(tickets: Iterable[TicketFacts], period: Period, group_of: GroupOf) -> dict[int | None, Tally]:
     """Every group's counts for the period. Facts without a group (e.g. no street) count under None."""
-    tallies: dict[int | None, Tally] = {}
+    parts = tally_parts(tickets, period.months(), group_of)
+    merged = merge(parts)
+    merged.pop(DISTRICT, None)
+    return merged
 
-    def of(ticket: TicketFacts, department_id: int | None) -> Tally:
-        return tallies.setdefault(group_of(ticket, department_id), Tally())
 
-    end = period.end_at
+def tally_parts(
+    tickets: Iterable[TicketFacts], parts: list[Period], group_of: GroupOf
+) -> list[dict[int | None, Tally]]:
+    """Every group's counts for each of several back-to-back periods, in one pass over the facts;
+    each fact also counts under ``DISTRICT``."""
+    tallies: list[dict[int | None, Tally]] = [{} for _ in parts]
+    starts = [part.start_at for part in parts]
+    first, end = parts[0].start_at, parts[-1].end_at
+
+    def add(moment: datetime, ticket: TicketFacts, department_id: int | None) -> tuple[Tally, Tally] | None:
+        if not first <= moment < end:
+            return None
+        bins = tallies[bisect_right(starts, moment) - 1]
+        return (bins.setdefault(group_of(ticket, department_id), Tally()), bins.setdefault(DISTRICT, Tally()))
+
     for ticket in tickets:
         for order in orders_of(ticket.steps):
-            if period.holds(order.dispatched_at):
-                counts = of(ticket, order.department_id)
+            for counts in add(order.dispatched_at, ticket, order.department_id) or ():
                 counts.dispatched += 1
                 counts.accepted_on_time += order.on_time
                 if order.accepted_at is not None:
                     counts.hours_to_accept.append(_hours(order.dispatched_at, order.accepted_at))
         for resolution in resolutions_of(ticket.steps):
-            if period.holds(resolution.resolved_at):
-                counts = of(ticket, resolution.department_id)
+            for counts in add(resolution.resolved_at, ticket, resolution.department_id) or ():
                 counts.resolutions += 1
                 counts.resolved_on_time += resolution.on_time
                 counts.hours_to_resolve.append(_hours(resolution.started_at, resolution.resolved_at))
         for rated in rated_rounds_of(ticket):
-            if period.holds(rated.first_rated_at):
-                counts = of(ticket, rated.department_id)
+            for counts in add(rated.first_rated_at, ticket, rated.department_id) or ():
                 counts.rated_rounds += 1
                 counts.solved_rounds += rated.solved
         for rating in ticket.ratings:
-            if period.holds(rating.at):
-                counts = of(ticket, department_of_rating(ticket, rating))
+            for counts in add(rating.at, ticket, department_of_rating(ticket, rating)) or ():
                 counts.ratings += 1
                 counts.satisfied_ratings += rating.level >= SATISFIED_AT_LEAST
         for supervision in ticket.orders:
-            if supervision.issued_at < end and (
-                supervision.fulfilled_at is None or supervision.fulfilled_at >= end
-            ):
-                of(ticket, supervision.department_id).open_orders += 1
+            for part, bins in zip(parts, tallies, strict=True):
+                part_end = part.end_at
+                if supervision.issued_at < part_end and (
+                    supervision.fulfilled_at is None or supervision.fulfilled_at >= part_end
+                ):
+                    for key in (group_of(ticket, supervision.department_id), DISTRICT):
+                        bins.setdefault(key, Tally()).open_orders += 1
     return tallies
+
+
+def merge(parts: list[dict[int | None, Tally]]) -> dict[int | None, Tally]:
+    """Back-to-back periods as one: counts add up; open supervision orders are those of the last."""
+    merged: dict[int | None, Tally] = {}
+    for bins in parts:
+        for key, counts in bins.items():
+            into = merged.setdefault(key, Tally())
+            for name in ADDITIVE:
+                setattr(into, name, getattr(into, name) + getattr(counts, name))
+            into.hours_to_accept += counts.hours_to_accept
+            into.hours_to_resolve += counts.hours_to_resolve
+    for into in merged.values():
+        into.open_orders = 0
+    for key, counts in parts[-1].items() if parts else ():
+        merged[key].open_orders = counts.open_orders
+    return merged
+
+
+ADDITIVE = (
+    "dispatched", "accepted_on_time", "rated_rounds", "solved_rounds", "ratings", "satisfied_ratings",
+    "resolutions", "resolved_on_time",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from portal.db import utcnow
 from portal.directory.service import Reference
 from portal.i18n import DISTRICT_TZ
 from portal.stats.figures import (
+    DISTRICT,
     Ranked,
     Tally,
     TicketFacts,
@@ -17,7 +19,8 @@ from portal.stats.figures import (
     by_department,
     by_street,
     league,
-    tally,
+    merge,
+    tally_parts,
     whole_district,
 )
 from portal.stats.period import Period
@@ -88,6 +91,7 @@ class Report:
     league: list[Row]  # the groups, best composite first
     months: list[Row]  # the whole district, month by month
     monthly_league: list[list[Row]]  # the groups, month by month (downloads only)
+    computed_at: datetime = field(default_factory=utcnow)
 
     def figure_rows(self) -> list[Row]:
         rows = [self.district, *self.league]
@@ -108,28 +112,31 @@ def build_report(
     district_name: str,
 ) -> Report:
     groups = _groups(reference, grouping, locale)
-    group_of = by_department if grouping == "department" else by_street
+    months = period.months()
+    parts = tally_parts(facts, months, by_department if grouping == "department" else by_street)
 
-    def district_row(part: Period) -> Row:
-        counts = tally(facts, part, whole_district).get(0, Tally())
-        return Row("district", "jimei", district_name, part, counts, counts.composite(weights))
+    def district_row(part: Period, counts: dict[int | None, Tally]) -> Row:
+        found = counts.get(DISTRICT, Tally())
+        return Row("district", "jimei", district_name, part, found, found.composite(weights))
 
-    def league_rows(part: Period) -> list[Row]:
-        ranked: list[Ranked] = league(tally(facts, part, group_of), groups, weights)
+    def league_rows(part: Period, counts: dict[int | None, Tally]) -> list[Row]:
+        ranked: list[Ranked] = league(counts, groups, weights)
         return [
             Row(grouping, groups[r.group_id][0], groups[r.group_id][1], part, r.tally, r.composite, r.rank)
             for r in ranked
         ]
 
-    months = period.months()
+    whole = merge(parts)
     return Report(
         period=period,
         grouping=grouping,
         weights=weights,
-        district=district_row(period),
-        league=league_rows(period),
-        months=[district_row(m) for m in months],
-        monthly_league=[league_rows(m) for m in months] if len(months) > 1 else [],
+        district=district_row(period, whole),
+        league=league_rows(period, whole),
+        months=[district_row(m, c) for m, c in zip(months, parts, strict=True)],
+        monthly_league=[league_rows(m, c) for m, c in zip(months, parts, strict=True)]
+        if len(months) > 1
+        else [],
     )
 
 
@@ -151,7 +158,7 @@ def ticket_rows(
         info = details.get(ticket.id)
         if info is None:
             continue
-        counts = tally([ticket], period, whole_district).get(0, Tally())
+        counts = tally_parts([ticket], [period], whole_district)[0].get(DISTRICT, Tally())
         category = reference.category_by_id.get(info["category_id"])
         street = reference.street_by_id.get(info["street_id"])
         department = reference.departments.get(info["department_id"] or 0)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,18 +58,83 @@ def _report(services: Services, period: Period, grouping: str, t: Translator) ->
     )  # fmt: skip
 
 
+class ReportCache:
+    """Reports by what was asked, each with the freshness stamp it was computed at.
+
+    A report is reused while the data has not changed, or for ``max_age`` seconds after it was
+    computed even if it has: on a busy day a new event arrives every few seconds, and a year's
+    figures take a second or two to compute. The page says when its figures were computed.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._entries: OrderedDict[Hashable, tuple[Hashable, float, Report]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def stamp_for(self, key: Hashable, current: Hashable, max_age: float) -> Hashable:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and (entry[0] == current or time.monotonic() - entry[1] < max_age):
+            return entry[0]
+        return current
+
+    def get(self, key: Hashable, stamp: Hashable) -> Report | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry[2] if entry is not None and entry[0] == stamp else None
+
+    def put(self, key: Hashable, stamp: Hashable, report: Report) -> None:
+        with self._lock:
+            self._entries[key] = (stamp, time.monotonic(), report)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _cached_report(
+    request: Request[Any, Any, Any], services: Services, period: Period, grouping: str, stamp: Hashable
+) -> Report:
+    t = page_of(request).t
+    cache: ReportCache = request.app.state.stats_reports
+    key = (period, grouping, t.locale)
+    report = cache.get(key, stamp)
+    if report is None:
+        report = _report(services, period, grouping, t)
+        cache.put(key, stamp, report)
+    return report
+
+
+def _stamp(request: Request[Any, Any, Any], services: Services) -> Hashable:
+    """The freshness stamp the answer is built for: the data's own, or a recent report's."""
+    with services.reader.connect() as connection:
+        current = freshness(connection)
+    month, start, end, grouping = _asked(request)
+    try:
+        period: Period | None = parse_period(month, start, end)
+    except PeriodError:
+        period = None
+    cache: ReportCache = request.app.state.stats_reports
+    key = (period, grouping, page_of(request).t.locale)
+    return cache.stamp_for(key, current, services.settings.stats_max_age)
+
+
 @get("/stats")
 async def stats_page(request: Request[Any, Any, Any]) -> Response[str]:
     services = services_of(request)
-    with services.reader.connect() as connection:
-        fresh = freshness(connection)
-    key = ("stats", fresh, services.reference.stamp, today())
+    stamp = _stamp(request, services)
+    key = ("stats", stamp, services.reference.stamp, today())
     return cached_page(request, key, "stats/page.html") or await in_thread(
-        _stats_page, request, services, key
+        _stats_page, request, services, key, stamp
     )
 
 
-def _stats_page(request: Request[Any, Any, Any], services: Services, key: tuple[Any, ...]) -> Response[str]:
+def _stats_page(
+    request: Request[Any, Any, Any], services: Services, key: tuple[Any, ...], stamp: Hashable
+) -> Response[str]:
     t = page_of(request).t
     month, start, end, grouping = _asked(request)
     try:
@@ -78,7 +147,7 @@ def _stats_page(request: Request[Any, Any, Any], services: Services, key: tuple[
             "report": None,
         }
         return render(request, "stats/page.html", {**refusal, **_choices(t)}, status_code=400)
-    report = _report(services, period, grouping, t)
+    report = _cached_report(request, services, period, grouping, stamp)
     weights = report.weights
     definitions = [
         (t.gettext(name), t.gettext(text, response=weights.response, resolution=weights.resolution,
@@ -108,6 +177,7 @@ def _stats_page(request: Request[Any, Any, Any], services: Services, key: tuple[
         "month_labels": month_labels,
         "RATES": RATES,
         "query": f"{period.query()}&by={grouping}",
+        "computed_at": report.computed_at,
         **_choices(t),
     }
     return render_and_cache(request, key, "stats/page.html", context)
@@ -125,10 +195,13 @@ def _choices(t: Translator) -> dict[str, Any]:
 
 @get("/stats/{name:str}")
 async def stats_download(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
-    return await in_thread(_download, request, services_of(request), name)
+    services = services_of(request)
+    return await in_thread(_download, request, services, name, _stamp(request, services))
 
 
-def _download(request: Request[Any, Any, Any], services: Services, name: str) -> Response[Any]:
+def _download(
+    request: Request[Any, Any, Any], services: Services, name: str, stamp: Hashable
+) -> Response[Any]:
     what, _, fmt = name.partition(".")
     if what not in {"figures", "tickets"} or fmt not in {"csv", "json"}:
         raise NotFoundException()
@@ -143,7 +216,7 @@ def _download(request: Request[Any, Any, Any], services: Services, name: str) ->
         return Response(message + "\n", status_code=400, media_type="text/plain; charset=utf-8")
     stem = f"jimei-{what}-{period.first.isoformat()}-{period.last.isoformat()}"
     if what == "figures":
-        report = _report(services, period, grouping, t)
+        report = _cached_report(request, services, period, grouping, stamp)
         rows = [row.values() for row in report.figure_rows()]
         columns: tuple[str, ...] = FIGURE_COLUMNS
         meta: dict[str, Any] = {

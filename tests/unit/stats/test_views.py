@@ -159,3 +159,24 @@ def test_the_home_page_leads_to_the_figures(client: PageClient) -> None:
     empty = client.get("/stats")
     assert empty.status_code == 200 and "League table of departments" in empty.text
     assert "How the figures are calculated" in empty.text and "× 10" in empty.text
+
+
+def test_a_recent_report_is_reused_for_max_age_seconds(monkeypatch: Any) -> None:
+    from portal.stats import views
+
+    clock = [1000.0]
+    monkeypatch.setattr(views.time, "monotonic", lambda: clock[0])
+    cache = views.ReportCache()
+    report: Any = object()
+    cache.put("october", (5, 1), report)
+    assert cache.stamp_for("october", (5, 1), 60) == (5, 1)
+    clock[0] += 30
+    assert cache.stamp_for("october", (6, 1), 60) == (5, 1)  # a new event, but the report is 30 s old
+    assert cache.get("october", (5, 1)) is report
+    clock[0] += 31
+    assert cache.stamp_for("october", (6, 1), 60) == (6, 1)  # older than a minute: computed again
+    assert cache.get("october", (6, 1)) is None
+    assert cache.stamp_for("october", (6, 1), 0) == (6, 1) and cache.stamp_for("november", (6, 1), 60) == (
+        6,
+        1,
+    )
