@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Select, or_, select, union
+from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.engine import Connection
 
 from portal.dispatch.models import SupervisionOrder
@@ -81,10 +81,14 @@ def _assemble(connection: Connection, streets: dict[int, int | None], ids: Selec
 
 
 def freshness(connection: Connection) -> tuple[int, int]:
-    """The newest event and rating: every change to the figures adds one. Cached pages key on it."""
-    newest_event = connection.execute(select(EVENT.id).order_by(EVENT.id.desc()).limit(1)).scalar()
-    newest_rating = connection.execute(select(RATING.id).order_by(RATING.id.desc()).limit(1)).scalar()
-    return (newest_event or 0, newest_rating or 0)
+    """The newest event and rating, in one read: every change to the figures adds one."""
+    row = connection.execute(_FRESHNESS).one()
+    return (row[0] or 0, row[1] or 0)
+
+
+_FRESHNESS = select(
+    select(func.max(EVENT.id)).scalar_subquery(), select(func.max(RATING.id)).scalar_subquery()
+)
 
 
 def ticket_details(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:

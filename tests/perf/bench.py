@@ -9,6 +9,8 @@ the demonstration data, starts ``portal serve --workers 1`` on a free port of 12
   its own one-time form key, a few sent twice to simulate double taps), then checks every key made
   exactly one ticket;
 * ``size``: the gzip bytes of each public page's first visit (HTML + the CSS and JS it references).
+* ``stats``: adds a year of synthetic history (``--stats-tickets``, default 20,000 tickets) and
+  times ``/stats`` for a whole year computed from nothing (cold), then its cached throughput with wrk.
 
 It prints a table with PASS/FAIL per budget, writes ``bench-results/latest.json`` and exits 1 when a
 budget fails (unless ``--no-fail``).
@@ -35,7 +37,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GET_MIN_RPS = 1000.0
 GET_MAX_P99_MS = 50.0
 PAGE_MAX_BYTES = 60 * 1024
+STATS_COLD_MAX_S = 5.0  # a year of figures, computed from nothing, on one worker
 
 CONNECTIONS = 10
 WARMUP_SECONDS = 2
@@ -346,6 +349,44 @@ def bench_get(run: DbRun, wrk_bin: str, base: str, code: str, duration: int) -> 
         run.add(label, "errors", errors, "", "== 0", errors == 0, "non-2xx/3xx + socket errors")
 
 
+# --- the public figures --------------------------------------------------------------------------
+
+
+def bench_stats(run: DbRun, wrk_bin: str, base: str, database_url: str, args: argparse.Namespace) -> None:
+    from portal.db import make_engine
+    from portal.stats.period import today
+    from tests.perf.history import seed_history
+
+    engine = make_engine(database_url)
+    started = time.perf_counter()
+    events = seed_history(engine, args.stats_tickets, datetime.now(UTC))
+    engine.dispose()
+    run.extra["stats_seed"] = {"tickets": args.stats_tickets, "events": events,
+                               "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+    last = today()
+    first = last.replace(year=last.year - 1) + timedelta(days=1)
+    for label, query in (
+        ("GET /stats (year, cold)", f"from={first}&to={last}"),
+        ("GET /stats (year by street, cold)", f"from={first}&to={last}&by=street"),
+    ):
+        started = time.perf_counter()
+        response = httpx.get(f"{base}/stats?{query}", timeout=120)
+        seconds = time.perf_counter() - started
+        if response.status_code != 200:
+            raise BenchError(f"/stats?{query} answered {response.status_code}")
+        run.add(label, "time", seconds, "s", f"< {STATS_COLD_MAX_S:.0f}", seconds < STATS_COLD_MAX_S,
+                f"{args.stats_tickets:,} tickets, {events:,} events")  # fmt: skip
+    url = f"{base}/stats?from={first}&to={last}"
+    wrk(wrk_bin, url, WARMUP_SECONDS)
+    result = wrk(wrk_bin, url, args.duration)
+    run.extra.setdefault("get", {})["GET /stats (year, cached)"] = asdict(result)
+    detail = f"p50 {result.p50_ms:.1f} ms, {result.requests} requests"
+    run.add("GET /stats (year, cached)", "req/s", result.rps, "req/s", f">= {GET_MIN_RPS:.0f}",
+            result.rps >= GET_MIN_RPS, detail)  # fmt: skip
+    run.add("GET /stats (year, cached)", "p99", result.p99_ms, "ms", f"< {GET_MAX_P99_MS:.0f}",
+            result.p99_ms < GET_MAX_P99_MS, detail)  # fmt: skip
+
+
 # --- the surge of reports ------------------------------------------------------------------------
 
 
@@ -626,6 +667,10 @@ def bench_database(
                 stage = "the page weight run"
                 print(f"== {kind}: page weight", flush=True)
                 bench_size(run, base, code)
+            if args.only in (None, "stats"):
+                stage = "the figures run"
+                print(f"== {kind}: /stats over a year of {args.stats_tickets:,} tickets", flush=True)
+                bench_stats(run, wrk_bin, base, database_url, args)
         except (httpx.HTTPError, BenchError) as problem:
             raise handle.problem(f"{kind}: {stage} failed: {problem}") from problem
     server_log = log_path.read_text(errors="replace")
@@ -686,7 +731,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    parser.add_argument("--only", choices=["get", "surge", "size"], default=None, help="run one measurement")
+    parser.add_argument(
+        "--only", choices=["get", "surge", "size", "stats"], default=None, help="run one measurement"
+    )
+    parser.add_argument(
+        "--stats-tickets", type=int, default=20_000, help="synthetic tickets for the stats run"
+    )
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a budget fails")
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 600:
@@ -696,7 +746,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wrk_bin = ensure_wrk() if args.only in (None, "get") else ""
+    wrk_bin = ensure_wrk() if args.only in (None, "get", "stats") else ""
     runs: list[DbRun] = []
     chosen = [("sqlite", run_sqlite), ("postgresql", run_postgresql)]
     for kind, runner in chosen:
@@ -723,6 +773,7 @@ def main(argv: list[str] | None = None) -> int:
             "get_min_rps": GET_MIN_RPS,
             "get_max_p99_ms": GET_MAX_P99_MS,
             "page_max_bytes": PAGE_MAX_BYTES,
+            "stats_cold_max_s": STATS_COLD_MAX_S,
             "surge": SURGE_SIZE,
         },
         "passed": not failed and not any(run.error for run in runs),
