@@ -149,11 +149,7 @@ def _stats_page(
         return render(request, "stats/page.html", {**refusal, **_choices(t)}, status_code=400)
     report = _cached_report(request, services, period, grouping, stamp)
     weights = report.weights
-    definitions = [
-        (t.gettext(name), t.gettext(text, response=weights.response, resolution=weights.resolution,
-                                    satisfaction=weights.satisfaction, total=weights.total))
-        for name, text in DEFINITIONS
-    ]  # fmt: skip
+    definitions = _definitions(t, weights)
     league_chart = charts.bar_chart([(row.name, row.composite) for row in report.league])
     month_labels = [
         t.month(m.period.first, "yMMM" if len(report.months) > 12 else "MMM") for m in report.months
@@ -181,6 +177,15 @@ def _stats_page(
         **_choices(t),
     }
     return render_and_cache(request, key, "stats/page.html", context)
+
+
+def _definitions(t: Translator, weights: Weights) -> list[tuple[str, str]]:
+    """The definitions printed under the figures, in the reader's language, with the weights in force."""
+    return [
+        (t.gettext(name), t.gettext(text, response=weights.response, resolution=weights.resolution,
+                                    satisfaction=weights.satisfaction, total=weights.total))
+        for name, text in DEFINITIONS
+    ]  # fmt: skip
 
 
 def _choices(t: Translator) -> dict[str, Any]:
@@ -223,6 +228,7 @@ def _download(
             "weights": {"response": report.weights.response, "resolution": report.weights.resolution,
                         "satisfaction": report.weights.satisfaction},
             "grouping": grouping,
+            "definitions": [{"name": name, "text": text} for name, text in _definitions(t, report.weights)],
         }  # fmt: skip
     else:
         with services.reader.connect() as connection:

@@ -96,6 +96,11 @@ def test_the_figures_move_as_the_formulas_say_and_page_and_downloads_agree(
     json_row = next(r for r in as_json["rows"] if r["group_code"] == department.slug)
     assert json_row["satisfaction_rate"] == 50.0 and json_row["composite_score"] == 55.0
     assert as_json["weights"] == {"response": 10, "resolution": 50, "satisfaction": 40}
+    assert [d["name"] for d in as_json["definitions"]][:3] == [
+        "Response rate",
+        "Resolution rate",
+        "Satisfaction rate",
+    ]
 
 
 def test_the_ticket_list_adds_up_and_carries_no_personal_data(
