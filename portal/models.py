@@ -3,7 +3,7 @@
 from portal.accounts.models import AuditEntry, StaffUser
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import SupervisionOrder
-from portal.evaluation.models import Evaluation, Rating
+from portal.evaluation.models import Evaluation, PeerRequest, Rating
 from portal.places.models import Community, GridCell, Street
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
@@ -16,6 +16,7 @@ __all__ = [
     "Evaluation",
     "Follower",
     "GridCell",
+    "PeerRequest",
     "Photo",
     "Rating",
     "StaffUser",

@@ -97,6 +97,7 @@ TICKET_TABLES = (
     "audit_log",
     "rating",
     "evaluation",
+    "peer_request",
     "supervision_order",
     "staff_user",
     "follower",

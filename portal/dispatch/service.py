@@ -15,6 +15,7 @@ from portal.db import utcnow
 from portal.directory.models import Category, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
 from portal.evaluation.links import rating_link
+from portal.evaluation.models import PeerRequest
 from portal.i18n import N_, translator
 from portal.places.models import Community
 from portal.sms import SmsGateway
@@ -43,15 +44,21 @@ def lifecycle_role(user: StaffUser) -> Role:
     raise ActionError(N_("You are not allowed to take this step."))
 
 
-def may_see(user: StaffUser, ticket: Ticket) -> bool:
-    """Dispatchers see every ticket; department staff only their own department's orders."""
+def may_see(session: Session, user: StaffUser, ticket: Ticket) -> bool:
+    """Dispatchers see every ticket; department staff their own department's orders, and the tickets
+    the centre asked their department to evaluate (read-only: every step checks the handler)."""
     if user.role in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
         return True
-    return (
-        user.role == StaffRole.DEPARTMENT
-        and ticket.department_id is not None
-        and ticket.department_id == user.department_id
-    )
+    if user.role != StaffRole.DEPARTMENT or user.department_id is None:
+        return False
+    if ticket.department_id == user.department_id:
+        return True
+    asked = session.exec(
+        select(PeerRequest.id).where(
+            PeerRequest.ticket_id == ticket.id, PeerRequest.department_id == user.department_id
+        )
+    ).first()
+    return asked is not None
 
 
 @dataclass

@@ -20,8 +20,14 @@ from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
 from portal.dispatch import service as steps
 from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
-from portal.evaluation.models import LEVELS, Evaluation, Rating
-from portal.evaluation.service import RatingError, approve_comment, evaluate
+from portal.evaluation.models import EVALUATION_KINDS, LEVELS, Evaluation, PeerRequest, Rating, evaluator_of
+from portal.evaluation.service import (
+    RatingError,
+    approve_comment,
+    ask_peer,
+    evaluate,
+    pending_peer_requests,
+)
 from portal.i18n import DISTRICT_TZ, N_
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
@@ -99,12 +105,14 @@ def department_queue(request: Request[Any, Any, Any], db_session: NamedDependenc
             .order_by(col(Ticket.priority).desc(), col(Ticket.resolution_due), col(Ticket.created_at))
         )
     )
-    return render(request, "staff/department.html", _list_context(request, rows))
+    context = _list_context(request, rows)
+    context["asked"] = pending_peer_requests(db_session, user.department_id)
+    return render(request, "staff/department.html", context)
 
 
 def _staff_ticket(request: Request[Any, Any, Any], session: Session, code: str) -> Ticket:
     ticket = ticket_or_404(session, code)
-    if not steps.may_see(current_staff(request), ticket):
+    if not steps.may_see(session, current_staff(request), ticket):
         raise NotFoundException()  # another department's ticket does not exist, as far as they know
     return ticket
 
@@ -120,6 +128,23 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         )
     )
     category = reference.category_by_id.get(ticket.category_id)
+    centre = user.role in CENTRE
+    handler = user.role == StaffRole.DEPARTMENT and user.department_id == ticket.department_id
+    evaluations = list(
+        session.exec(select(Evaluation).where(Evaluation.ticket_id == ticket.id).order_by(col(Evaluation.id)))
+    )
+    asked = list(
+        session.exec(
+            select(PeerRequest)
+            .where(PeerRequest.ticket_id == ticket.id, PeerRequest.round == ticket.round)
+            .order_by(col(PeerRequest.id))
+        )
+    )
+    peer = user.role == StaffRole.DEPARTMENT and not handler
+    kind = "mutual" if centre else "self" if handler else ""
+    if peer and any(r.department_id == user.department_id for r in asked):
+        kind = "peer"
+    evaluated = {e.evaluator for e in evaluations if e.round == ticket.round}
     return {
         **staff_context(request),
         "ticket": ticket,
@@ -134,20 +159,25 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "events": tickets.timeline(session, ticket),
         "photos": tickets.photos_of(session, ticket, approved_only=False),
         "orders": orders,
-        "evaluated": {
-            e.kind
-            for e in session.exec(
-                select(Evaluation).where(Evaluation.ticket_id == ticket.id, Evaluation.round == ticket.round)
-            )
-        },
+        "evaluation_kind": kind if kind and evaluator_of(kind, user.department_id) not in evaluated else "",
+        "evaluations": evaluations,
+        "peer_requests": [(r, f"dept:{r.department_id}" in evaluated) for r in asked],
+        "peer_choices": [
+            d
+            for d in reference.departments.values()
+            if d.active and d.id != ticket.department_id and d.id not in {r.department_id for r in asked}
+        ],
+        "all_departments": reference.departments,
+        "EVALUATION_KINDS": EVALUATION_KINDS,
         "LEVELS": LEVELS,
         "ratings": list(
             session.exec(select(Rating).where(Rating.ticket_id == ticket.id).order_by(col(Rating.id)))
         ),
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
-        "centre": user.role in CENTRE,
-        "department_user": user.role == StaffRole.DEPARTMENT,
+        "centre": centre,
+        "handler": handler,  # the department handling the ticket; a peer department only reads it
+        "peer": peer,
         "status": Status(ticket.status),
         "Status": Status,
         "overdue": is_overdue(ticket, utcnow()),
@@ -262,7 +292,12 @@ def _apply(
             approve_comment(ctx.session, ticket, number("rating") or 0, approve=action == "approve-comment")
         except RatingError as refused:
             raise steps.ActionError(refused.message) from refused
-    elif action in {"evaluate-self", "evaluate-mutual"}:
+    elif centre and action == "ask-peer":
+        try:
+            ask_peer(ctx, ticket, number("department"))
+        except RatingError as refused:
+            raise steps.ActionError(refused.message) from refused
+    elif action in {"evaluate-self", "evaluate-mutual", "evaluate-peer"}:
         try:
             evaluate(
                 ctx, ticket, action.removeprefix("evaluate-"), str(form.get("level", "")), text["reason"]

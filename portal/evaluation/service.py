@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.db import utcnow
+from portal.directory.models import Department
 from portal.dispatch.models import OrderKind
 from portal.dispatch.service import issue_order
-from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Evaluation, Rating
+from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.i18n import N_, translator
 from portal.sms import SmsGateway
 from portal.tickets.lifecycle import Action, Role, Status
@@ -125,22 +126,95 @@ def close_unrated(session: Session, window_days: int, now: datetime | None = Non
     return len(due)
 
 
-def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Evaluation:
-    """Self-evaluation (the handling department) or mutual evaluation (the command centre) of the
-    current round's result, with a required reason. A poor mutual evaluation of a resolved ticket
-    opens a supervision order, as a poor rating does."""
+def asked_of(session: Session, ticket: Ticket, department_id: int | None) -> bool:
+    """Whether the centre asked this department to evaluate the ticket's current round."""
+    found = session.exec(
+        select(PeerRequest.id).where(
+            PeerRequest.ticket_id == ticket.id,
+            PeerRequest.round == ticket.round,
+            PeerRequest.department_id == department_id,
+        )
+    ).first()
+    return found is not None
+
+
+def ask_peer(ctx: Any, ticket: Ticket, department_id: int | None) -> PeerRequest:
+    """The command centre asks another active department to evaluate the current round."""
     from portal.accounts.models import StaffRole
     from portal.accounts.service import audit
 
-    role = ctx.user.role
-    if kind == "self" and not (
-        role == StaffRole.DEPARTMENT and ctx.user.department_id == ticket.department_id
-    ):
+    if ctx.user.role not in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+        raise RatingError(N_("Only the command centre asks other departments to evaluate."))
+    if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
+        raise RatingError(N_("A ticket is evaluated after it is resolved."))
+    department = ctx.session.get(Department, department_id) if department_id else None
+    if department is None or not department.active:
+        raise RatingError(N_("Choose the department to ask from the list."))
+    if department.id == ticket.department_id:
+        raise RatingError(N_("The handling department evaluates its own work: ask another department."))
+    already = N_("That department has already been asked to evaluate this round.")
+    if asked_of(ctx.session, ticket, department.id):
+        raise RatingError(already)
+    request = PeerRequest(ticket_id=ticket.id or 0, round=ticket.round, department_id=department.id or 0,
+                          requested_by=ctx.user.id or 0, requested_at=ctx.now)  # fmt: skip
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(request)
+            ctx.session.flush()
+    except IntegrityError:
+        raise RatingError(already) from None
+    audit(ctx.session, ctx.user, "ask-peer", address=ctx.address, ticket_id=ticket.id,
+          detail=f"round {ticket.round}: {department.slug}")  # fmt: skip
+    return request
+
+
+def pending_peer_requests(session: Session, department_id: int | None) -> list[tuple[PeerRequest, Ticket]]:
+    """What the centre asked this department to evaluate and it has not yet: current rounds only,
+    oldest request first."""
+    done = select(Evaluation.id).where(
+        Evaluation.ticket_id == PeerRequest.ticket_id,
+        Evaluation.round == PeerRequest.round,
+        Evaluation.kind == "peer",
+        Evaluation.evaluator == evaluator_of("peer", department_id),
+    )
+    query = (
+        select(PeerRequest, Ticket)
+        .join(Ticket, col(Ticket.id) == PeerRequest.ticket_id)
+        .where(
+            PeerRequest.department_id == department_id,
+            PeerRequest.round == Ticket.round,
+            col(Ticket.status).in_([Status.RESOLVED.value, Status.CLOSED.value]),
+            ~done.exists(),
+        )
+        .order_by(col(PeerRequest.requested_at), col(PeerRequest.id))
+    )
+    return [(request, ticket) for request, ticket in session.exec(query)]
+
+
+def _may_evaluate(ctx: Any, ticket: Ticket, kind: str) -> None:
+    from portal.accounts.models import StaffRole
+
+    role, own = ctx.user.role, ctx.user.department_id
+    if kind == "self" and not (role == StaffRole.DEPARTMENT and own == ticket.department_id):
         raise RatingError(N_("Only the handling department evaluates its own work."))
     if kind == "mutual" and role not in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
         raise RatingError(N_("Only the command centre gives the mutual evaluation."))
-    if kind not in {"self", "mutual"}:
+    if kind == "peer" and not (
+        role == StaffRole.DEPARTMENT and own != ticket.department_id and asked_of(ctx.session, ticket, own)
+    ):
+        raise RatingError(N_("Your department has not been asked to evaluate this round of the ticket."))
+    if kind not in {"self", "mutual", "peer"}:
         raise RatingError(N_("That change is not possible."))
+
+
+def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Evaluation:
+    """Self-evaluation (the handling department), mutual evaluation (the command centre) or a peer
+    department's evaluation (when the centre asked for it) of the current round's result, with a
+    required reason. A poor mutual evaluation of a resolved ticket opens a supervision order, as a
+    poor rating does; a peer's evaluation informs, and opens none by itself."""
+    from portal.accounts.service import audit
+
+    _may_evaluate(ctx, ticket, kind)
     if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
         raise RatingError(N_("A ticket is evaluated after it is resolved."))
     if not level.isdigit() or int(level) not in LEVELS:
@@ -150,7 +224,8 @@ def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Ev
         raise RatingError(N_("Write a reason."))
     if len(reason) > COMMENT_MAX:
         raise RatingError(N_("Keep the comment under 500 characters."))
-    evaluation = Evaluation(ticket_id=ticket.id or 0, round=ticket.round, kind=kind, department_id=ticket.department_id,
+    evaluation = Evaluation(ticket_id=ticket.id or 0, round=ticket.round, kind=kind,
+                            evaluator=evaluator_of(kind, ctx.user.department_id), department_id=ticket.department_id,
                             user_id=ctx.user.id, level=int(level), reason=reason, created_at=ctx.now)  # fmt: skip
     try:
         with ctx.session.begin_nested():

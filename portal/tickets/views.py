@@ -400,6 +400,7 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
         "street": reference.street_by_id.get(ticket.street_id),
         "community": reference.community_by_id.get(ticket.community_id),
         "department": reference.departments.get(ticket.department_id or 0),
+        "departments": reference.departments,  # peer evaluations name their department
         "events": events,
         "photos": service.photos_of(session, ticket, approved_only=not unlocked),
         "is_open": Status(ticket.status) in OPEN_STATUSES,

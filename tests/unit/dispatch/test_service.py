@@ -94,7 +94,7 @@ def test_departments_act_only_on_their_own_orders(
 ) -> None:
     ticket = a_ticket(db)
     dispatch.dispatch(ctx(db, services, people["dispatcher"]), ticket, people["dept"].department_id)
-    assert not dispatch.may_see(people["other"], ticket) and dispatch.may_see(people["dept"], ticket)
+    assert not dispatch.may_see(db, people["other"], ticket) and dispatch.may_see(db, people["dept"], ticket)
     with pytest.raises(dispatch.ActionError):
         dispatch.accept(ctx(db, services, people["other"]), ticket)
     assert ticket.status == Status.DISPATCHED
