@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from portal.settings import PROJECT_ROOT, get_settings
+from portal.settings import PROJECT_ROOT, SupervisionRule, get_settings
 
 
 def alembic_config(database_url: str | None = None) -> object:
@@ -139,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     jobs_sub.add_parser("run", help="run the deadline sweep once (safe beside running instances)")
 
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except ValueError as problem:  # a PORTAL_* variable that makes no sense: say which, start nothing
+        print(f"portal: {problem}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         serve(args.host, args.port, args.workers, args.reload)
     elif args.command == "db" and args.db_command == "upgrade":
@@ -161,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "settings":
         settings = get_settings()
         for name, value in vars(settings).items():
+            if isinstance(value, SupervisionRule):
+                for variable, rule in value.as_env().items():
+                    print(f"{variable} = {rule}")
+                continue
             shown = "(set)" if name == "secret_key" else value
             print(f"PORTAL_{name.upper()} = {shown}")
     return 0

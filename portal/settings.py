@@ -73,6 +73,63 @@ class RateLimit:
         return cls(int(count), int(number) * units[unit.rstrip("s")])
 
 
+SOLVED_ANSWERS = ("no", "partly")  # the answers to "was it solved?" that may open an order
+
+
+def _env_level(name: str, default: int) -> int:
+    raw = os.environ.get(f"PORTAL_{name}", "").strip()
+    if not raw:
+        return default
+    if not (raw.isdigit() and int(raw) <= 5):
+        raise ValueError(
+            f"PORTAL_{name} must be a satisfaction level from 1 (very dissatisfied) to 5 (very satisfied), "
+            f"or 0 for never (got {raw!r})"
+        )
+    return int(raw)
+
+
+def _env_answers(name: str, default: str) -> frozenset[str]:
+    raw = os.environ.get(f"PORTAL_{name}", default)
+    answers = {a.strip().lower() for a in raw.split(",")} - {""}
+    if not answers <= set(SOLVED_ANSWERS):
+        raise ValueError(f'PORTAL_{name} must be "no", "no,partly", or empty for never (got {raw!r})')
+    return frozenset(answers)
+
+
+@dataclass(frozen=True)
+class SupervisionRule:
+    """When a resident's rating or the centre's mutual evaluation opens a supervision order by
+    itself (DESIGN §4). Levels run from 1 (非常不满意) to 5 (非常满意); a threshold of 0 never fires.
+    The defaults: 不满意 or worse, or "not solved", or a mutual evaluation of 不满意 or worse."""
+
+    rating_at_or_below: int = 2
+    when_solved: frozenset[str] = frozenset({"no"})
+    mutual_at_or_below: int = 2
+
+    def poor_rating(self, level: int, solved: str) -> bool:
+        return level <= self.rating_at_or_below or solved in self.when_solved
+
+    def poor_evaluation(self, kind: str, level: int) -> bool:
+        """Only the centre's mutual evaluation counts: self- and peer evaluations inform."""
+        return kind == "mutual" and level <= self.mutual_at_or_below
+
+    @classmethod
+    def from_env(cls) -> SupervisionRule:
+        return cls(
+            rating_at_or_below=_env_level("SUPERVISE_RATING_AT_OR_BELOW", 2),
+            when_solved=_env_answers("SUPERVISE_WHEN_SOLVED", "no"),
+            mutual_at_or_below=_env_level("SUPERVISE_MUTUAL_AT_OR_BELOW", 2),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The rule as the variables that set it, for ``portal settings``."""
+        return {
+            "PORTAL_SUPERVISE_RATING_AT_OR_BELOW": str(self.rating_at_or_below),
+            "PORTAL_SUPERVISE_WHEN_SOLVED": ",".join(a for a in SOLVED_ANSWERS if a in self.when_solved),
+            "PORTAL_SUPERVISE_MUTUAL_AT_OR_BELOW": str(self.mutual_at_or_below),
+        }
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -91,6 +148,7 @@ class Settings:
     stats_weights: tuple[int, int, int] = (10, 50, 40)
     # Seconds a computed /stats report may be reused after the data changed (0: always recompute).
     stats_max_age: int = 60
+    supervision: SupervisionRule = field(default_factory=SupervisionRule)
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +169,7 @@ class Settings:
             jobs_interval=_env_int("JOBS_INTERVAL", 300),
             stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
             stats_max_age=_env_int("STATS_MAX_AGE", 60),
+            supervision=SupervisionRule.from_env(),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),

@@ -299,9 +299,8 @@ def _apply(
             raise steps.ActionError(refused.message) from refused
     elif action in {"evaluate-self", "evaluate-mutual", "evaluate-peer"}:
         try:
-            evaluate(
-                ctx, ticket, action.removeprefix("evaluate-"), str(form.get("level", "")), text["reason"]
-            )
+            evaluate(ctx, ticket, action.removeprefix("evaluate-"), str(form.get("level", "")), text["reason"],
+                     rule=services.settings.supervision)  # fmt: skip
         except RatingError as refused:
             raise steps.ActionError(refused.message) from refused
     else:

@@ -18,7 +18,6 @@ LEVELS = {
     1: N_("Very dissatisfied"),
 }
 SOLVED = {"yes": N_("Yes, it is solved"), "partly": N_("Partly"), "no": N_("No, it is not solved")}
-POOR_LEVEL = 2  # 不满意 or worse opens a supervision order
 
 
 class Rating(SQLModel, table=True):

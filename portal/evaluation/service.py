@@ -14,8 +14,9 @@ from portal.db import utcnow
 from portal.directory.models import Department
 from portal.dispatch.models import OrderKind
 from portal.dispatch.service import issue_order
-from portal.evaluation.models import LEVELS, POOR_LEVEL, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
+from portal.evaluation.models import LEVELS, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.i18n import N_, translator
+from portal.settings import SupervisionRule
 from portal.sms import SmsGateway
 from portal.tickets.lifecycle import Action, Role, Status
 from portal.tickets.models import Follower, Ticket, TicketEvent
@@ -23,6 +24,7 @@ from portal.tickets.service import record_event
 from portal.worktime import add_working_days
 
 COMMENT_MAX = 500
+DEFAULT_RULE = SupervisionRule()  # the views pass the configured one
 
 
 class RatingError(ValueError):
@@ -54,8 +56,10 @@ def has_rated(session: Session, ticket: Ticket, rater: str) -> bool:
 
 def submit_rating(
     session: Session, ticket: Ticket, rater: str, level: str, solved: str, comment: str,
-    *, sms: SmsGateway, base_url: str, now: datetime | None = None,
+    *, sms: SmsGateway, base_url: str, now: datetime | None = None, rule: SupervisionRule = DEFAULT_RULE,
 ) -> Rating:  # fmt: skip
+    """One follower's rating of the current round. A poor one by ``rule`` (the configured
+    PORTAL_SUPERVISE_* settings) opens a supervision order; the last follower's closes the ticket."""
     now = now or utcnow()
     if Status(ticket.status) != Status.RESOLVED:
         raise RatingError(N_("This ticket can be rated once the department has resolved it."))
@@ -84,7 +88,7 @@ def submit_rating(
     except IntegrityError:
         raise RatingError(N_("You have already rated this round of handling. Thank you.")) from None
     _touch(session, ticket)
-    if rating.level <= POOR_LEVEL or solved == "no":
+    if rule.poor_rating(rating.level, solved):
         issue_order(
             session, ticket, OrderKind.POOR_RESULT,
             translator(ticket.locale).gettext(N_("A resident rated the result as poor or not solved.")),
@@ -207,11 +211,13 @@ def _may_evaluate(ctx: Any, ticket: Ticket, kind: str) -> None:
         raise RatingError(N_("That change is not possible."))
 
 
-def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Evaluation:
+def evaluate(
+    ctx: Any, ticket: Ticket, kind: str, level: str, reason: str, *, rule: SupervisionRule = DEFAULT_RULE
+) -> Evaluation:
     """Self-evaluation (the handling department), mutual evaluation (the command centre) or a peer
     department's evaluation (when the centre asked for it) of the current round's result, with a
-    required reason. A poor mutual evaluation of a resolved ticket opens a supervision order, as a
-    poor rating does; a peer's evaluation informs, and opens none by itself."""
+    required reason. A poor mutual evaluation (by ``rule``) of a resolved ticket opens a supervision
+    order, as a poor rating does; a peer's evaluation informs, and opens none by itself."""
     from portal.accounts.service import audit
 
     _may_evaluate(ctx, ticket, kind)
@@ -242,7 +248,7 @@ def evaluate(ctx: Any, ticket: Ticket, kind: str, level: str, reason: str) -> Ev
         ticket_id=ticket.id,
         detail=f"{level}: {reason[:200]}",
     )
-    if kind == "mutual" and evaluation.level <= POOR_LEVEL and Status(ticket.status) == Status.RESOLVED:
+    if rule.poor_evaluation(kind, evaluation.level) and Status(ticket.status) == Status.RESOLVED:
         issue_order(
             ctx.session, ticket, OrderKind.POOR_RESULT, reason, add_working_days(ctx.now, 3), now=ctx.now,
             user=ctx.user, address=ctx.address, sms=ctx.sms, base_url=ctx.base_url, dedupe_key=f"poor:{ticket.round}",

@@ -100,7 +100,7 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
                 return _page(request, ticket, known=False, form=form, error=message, status=422)
         try:
             submit_rating(session, ticket, rater, form.get("level", ""), form.get("solved", ""), form.get("comment", ""),
-                          sms=services.sms, base_url=base_url)  # fmt: skip
+                          sms=services.sms, base_url=base_url, rule=services.settings.supervision)  # fmt: skip
         except RatingError as refused:
             session.rollback()
             return _page(
