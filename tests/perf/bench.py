@@ -62,7 +62,7 @@ WARMUP_SECONDS = 2
 SURGE_SIZE = 200
 DOUBLE_TAPS = 10
 SURGE_TIMEOUT_SECONDS = 120.0
-PUBLIC_PAGES = ["/", "/report", "/tickets", "/track", "/t/{code}"]
+PUBLIC_PAGES = ["/", "/report", "/tickets", "/track", "/t/{code}", "/stats"]
 CODE_LINK = re.compile(r'href="/t/([A-Z0-9]{4}-[A-Z0-9]{4})"')
 
 
