@@ -147,7 +147,7 @@
       timer = window.setTimeout(function () { box.hidden = false; }, total - warn);
     }
     stay.addEventListener("click", function () {
-      var token = (document.body.getAttribute("hx-headers") || "").match(/"x-csrftoken": "([^"]*)"/);
+      var token = (document.body.getAttribute("data-hx-headers") || "").match(/"x-csrftoken": "([^"]*)"/);
       window.fetch("/staff/keepalive", { method: "POST", credentials: "same-origin", headers: { "x-csrftoken": token ? token[1] : "" } })
         .then(function (r) { if (r.ok) arm(); else window.location.reload(); });
     });

@@ -13,7 +13,7 @@ from portal.places.models import Community
 from tests.pages import PageClient
 
 KEY_PATTERN = re.compile(r'name="form_key" value="([^"]+)"')
-CODE_PATTERN = re.compile(r'class="tracking-code"[^>]*><strong>([A-Z0-9-]+)</strong>')
+CODE_PATTERN = re.compile(r'class="tracking-code"[^>]*><strong[^>]*>([A-Z0-9-]+)</strong>')
 
 
 def jpeg_bytes(width: int = 800, height: int = 600, color: tuple[int, int, int] = (200, 80, 40)) -> bytes:
