@@ -36,7 +36,7 @@ def _env_weights(name: str, default: tuple[int, int, int]) -> tuple[int, int, in
     if not raw:
         return default
     parts = [p.strip() for p in raw.split(",")]
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or sum(int(p) for p in parts) == 0:
+    if len(parts) != 3 or not all(p.isdecimal() for p in parts) or sum(int(p) for p in parts) == 0:
         raise ValueError(
             f"PORTAL_{name} must be three whole numbers, not all zero, for the response, resolution and "
             f"satisfaction rates, e.g. 10,50,40 (got {raw!r})"
@@ -80,7 +80,7 @@ def _env_level(name: str, default: int) -> int:
     raw = os.environ.get(f"PORTAL_{name}", "").strip()
     if not raw:
         return default
-    if not (raw.isdigit() and int(raw) <= 5):
+    if not (raw.isdecimal() and int(raw) <= 5):
         raise ValueError(
             f"PORTAL_{name} must be a satisfaction level from 1 (very dissatisfied) to 5 (very satisfied), "
             f"or 0 for never (got {raw!r})"
@@ -176,6 +176,8 @@ class Settings:
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
+                # /stats figures computed afresh (cached answers are not counted), per address
+                "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),
             },
         )
 

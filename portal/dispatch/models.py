@@ -39,8 +39,9 @@ class SupervisionOrder(SQLModel, table=True):
     dedupe_key: str = Field(max_length=64)
     reason: str = Field(max_length=500)
     round: int = 1
-    status: str = Field(default="open", max_length=20, index=True)  # open, fulfilled
+    status: str = Field(default="open", max_length=20, index=True)  # open, fulfilled, withdrawn
     deadline: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     issued_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    # When it stopped being open: fulfilled, or withdrawn because the ticket left the department.
     fulfilled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

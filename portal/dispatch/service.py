@@ -46,7 +46,8 @@ def lifecycle_role(user: StaffUser) -> Role:
 
 def may_see(session: Session, user: StaffUser, ticket: Ticket) -> bool:
     """Dispatchers see every ticket; department staff their own department's orders, and the tickets
-    the centre asked their department to evaluate (read-only: every step checks the handler)."""
+    the centre asked their department to evaluate, for the round asked about (read-only: every step
+    checks the handler). Once the ticket goes round again, that round's peers no longer see it."""
     if user.role in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
         return True
     if user.role != StaffRole.DEPARTMENT or user.department_id is None:
@@ -55,7 +56,9 @@ def may_see(session: Session, user: StaffUser, ticket: Ticket) -> bool:
         return True
     asked = session.exec(
         select(PeerRequest.id).where(
-            PeerRequest.ticket_id == ticket.id, PeerRequest.department_id == user.department_id
+            PeerRequest.ticket_id == ticket.id,
+            PeerRequest.department_id == user.department_id,
+            PeerRequest.round == ticket.round,
         )
     ).first()
     return asked is not None
@@ -133,6 +136,7 @@ def dispatch(ctx: Context, ticket: Ticket, department_id: int | None, note: str 
 def reject(ctx: Context, ticket: Ticket, reason: str) -> None:
     reason = _note(reason, required=True, what=N_("Write the reason the residents will read."))
     _step(ctx, ticket, Action.REJECT, public=reason)
+    _close_orders(ctx, ticket, "withdrawn")
 
 
 def merge(ctx: Context, ticket: Ticket, target_code: str) -> Ticket:
@@ -143,6 +147,7 @@ def merge(ctx: Context, ticket: Ticket, target_code: str) -> Ticket:
     if Status(target.status) in {Status.MERGED, Status.REJECTED, Status.CLOSED}:
         raise ActionError(N_("That ticket is closed: merge into an open one."))
     _step(ctx, ticket, Action.MERGE, detail=target.code)
+    _close_orders(ctx, ticket, "withdrawn")
     ticket.merged_into_id = target.id
     followed = {f.phone for f in ctx.session.exec(select(Follower).where(Follower.ticket_id == target.id))}
     for follower in ctx.session.exec(select(Follower).where(Follower.ticket_id == ticket.id)):
@@ -235,6 +240,7 @@ def return_order(ctx: Context, ticket: Ticket, reason: str) -> None:
     _own(ctx, ticket)
     reason = _note(reason, required=True, what=N_("Say why this order is not for your department."))
     _step(ctx, ticket, Action.RETURN, internal=reason)
+    _close_orders(ctx, ticket, "withdrawn")
     ticket.department_id = None
     ticket.response_due = ticket.resolution_due = None
     ctx.session.add(ticket)
@@ -256,17 +262,23 @@ def resolve(ctx: Context, ticket: Ticket, note: str, internal: str, photos: list
         raise ActionError(N_("Add at least one photo of the result."))
     _step(ctx, ticket, Action.RESOLVE, public=note, internal=_note(internal, required=False))
     _attach(ctx, ticket, photos, "after")
+    _close_orders(ctx, ticket, "fulfilled")
+    ctx.outbox.followers(
+        ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), rating=True
+    )
+
+
+def _close_orders(ctx: Context, ticket: Ticket, status: str) -> None:
+    """The ticket's open supervision orders end: fulfilled by a resolution, or withdrawn when the
+    ticket leaves the department (returned, rejected, merged). Either way they are no longer open."""
     for order in ctx.session.exec(
         select(SupervisionOrder).where(
             SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.status == "open"
         )
     ):
-        order.status = "fulfilled"
-        order.fulfilled_at = ctx.now
+        order.status = status
+        order.fulfilled_at = ctx.now  # when it stopped being open
         ctx.session.add(order)
-    ctx.outbox.followers(
-        ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), rating=True
-    )
 
 
 def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) -> None:

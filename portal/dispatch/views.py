@@ -318,7 +318,7 @@ def supervision(
     if user.role == StaffRole.DEPARTMENT:
         query = query.where(SupervisionOrder.department_id == user.department_id)
     if show == "fulfilled":
-        query = query.where(SupervisionOrder.status == "fulfilled")
+        query = query.where(col(SupervisionOrder.status).in_(["fulfilled", "withdrawn"]))
     else:
         query = query.where(SupervisionOrder.status == "open")
         if show == "overdue":

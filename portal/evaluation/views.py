@@ -123,11 +123,14 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
-        refuse_while_guessing(request, services, ticket)
+        # Only the limit per address: a ticket's code is public, and a limit per ticket would let a
+        # few bad requests lock every resident's genuine link out. 8 characters of base32 are 2^40
+        # tokens; at 5 tries per address per 15 minutes, guessing one takes lifetimes.
+        refuse_while_guessing(request, services, ticket, per_ticket=False)
         follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
     headers = {"Cache-Control": "no-store"}
     if follower is None:  # mistyped, forged, or from an earlier round
-        limit_guessing(request, services, ticket)
+        limit_guessing(request, services, ticket, per_ticket=False)
         return Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
     response: Response[Any] = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
     remember_rater(request, response, services.settings, ticket, follower)

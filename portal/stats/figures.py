@@ -15,8 +15,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from statistics import median
 
 from portal.i18n import N_
@@ -89,8 +90,11 @@ class Resolution:
 class RatedRound:
     department_id: int | None  # the department that resolved the round
     first_rated_at: datetime
-    solved: bool  # every rating of the round said "solved"
     ratings: tuple[RatingFact, ...]
+
+    def solved_by(self, moment: datetime) -> bool:
+        """Every rating given before ``moment`` said "solved": the round as it stood then."""
+        return all(r.solved == "yes" for r in self.ratings if r.at < moment)
 
 
 def orders_of(steps: Iterable[Step]) -> list[OrderToDepartment]:
@@ -133,8 +137,7 @@ def rated_rounds_of(ticket: TicketFacts) -> list[RatedRound]:
         first = ratings[0].at
         before = [s for s in resolves if s.at <= first]
         department = before[-1].department_id if before else None
-        solved = all(r.solved == "yes" for r in ratings)
-        rounds.append(RatedRound(department, first, solved, ratings))
+        rounds.append(RatedRound(department, first, ratings))
     return rounds
 
 
@@ -172,8 +175,8 @@ class Tally:
     resolutions: int = 0
     resolved_on_time: int = 0
     open_orders: int = 0
-    hours_to_accept: list[float] = field(default_factory=list)
-    hours_to_resolve: list[float] = field(default_factory=list)
+    hours_to_accept: list[Fraction] = field(default_factory=list)
+    hours_to_resolve: list[Fraction] = field(default_factory=list)
 
     @property
     def response_rate(self) -> Decimal | None:
@@ -204,14 +207,10 @@ class Tally:
         if not (self.dispatched and self.rated_rounds and self.ratings):
             return None
         score = (
-            (
-                weights.response * self.accepted_on_time / self.dispatched
-                + weights.resolution * self.solved_rounds / self.rated_rounds
-                + weights.satisfaction * self.satisfied_ratings / self.ratings
-            )
-            * 100
-            / weights.total
-        )
+            Fraction(weights.response * self.accepted_on_time, self.dispatched)
+            + Fraction(weights.resolution * self.solved_rounds, self.rated_rounds)
+            + Fraction(weights.satisfaction * self.satisfied_ratings, self.ratings)
+        ) * Fraction(100, weights.total)
         return _round(score)
 
 
@@ -222,16 +221,17 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
-def _round(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+def _round(value: Fraction) -> Decimal:
+    """Exact arithmetic to the end: a value exactly half way, such as 41.25, rounds up."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
-def _median(hours: list[float]) -> Decimal | None:
-    return _round(median(hours)) if hours else None
+def _median(hours: list[Fraction]) -> Decimal | None:
+    return _round(Fraction(median(hours))) if hours else None
 
 
-def _hours(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 3600
+def _hours(start: datetime, end: datetime) -> Fraction:
+    return Fraction((end - start) // timedelta(microseconds=1), 3_600_000_000)
 
 
 GroupOf = Callable[[TicketFacts, "int | None"], "int | None"]
@@ -271,6 +271,9 @@ def tally_parts(
     starts = [part.start_at for part in parts]
     first, end = parts[0].start_at, parts[-1].end_at
 
+    def _end_of_part(moment: datetime) -> datetime:
+        return parts[max(0, bisect_right(starts, moment) - 1)].end_at
+
     def add(moment: datetime, ticket: TicketFacts, department_id: int | None) -> tuple[Tally, Tally] | None:
         if not first <= moment < end:
             return None
@@ -290,9 +293,12 @@ def tally_parts(
                 counts.resolved_on_time += resolution.on_time
                 counts.hours_to_resolve.append(_hours(resolution.started_at, resolution.resolved_at))
         for rated in rated_rounds_of(ticket):
+            # a round counts in the period of its first rating, as it stood at that period's end:
+            # a later rating moves the later period's figures, never an earlier one's
+            solved = rated.solved_by(_end_of_part(rated.first_rated_at))
             for counts in add(rated.first_rated_at, ticket, rated.department_id) or ():
                 counts.rated_rounds += 1
-                counts.solved_rounds += rated.solved
+                counts.solved_rounds += solved
         for rating in ticket.ratings:
             for counts in add(rating.at, ticket, department_of_rating(ticket, rating)) or ():
                 counts.ratings += 1
@@ -370,7 +376,8 @@ DEFINITIONS: list[tuple[str, str]] = [
         N_("Resolution rate"),
         N_(
             "Rounds of handling that every rating resident called solved ÷ rounds rated in the period. "
-            "A round is counted in the period of its first rating; “partly” does not count as solved."
+            "A round is counted in the month of its first rating, with the ratings given by the end of "
+            "that month; “partly” does not count as solved."
         ),
     ),
     (

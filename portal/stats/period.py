@@ -94,13 +94,15 @@ def parse_period(month: str, start: str, end: str, *, on: date | None = None) ->
             first = datetime.strptime(month, "%Y-%m").date()
         except ValueError:
             raise PeriodError(N_("Write the month as year and month, for example 2026-10.")) from None
-        last = _month_end(first)
+        last = first  # its month's end, once the month is known to be a sensible one
     else:
         return current_month(on)
     if first < EARLIEST:
         raise PeriodError(N_("The figures start in January 2020. Choose a later first day."))
     if first > _month_end(on):
         raise PeriodError(N_("That period has not started yet. Choose a day up to today."))
+    if month and not (start or end):
+        last = _month_end(first)
     if (last - first).days + 1 > LONGEST_DAYS:
         raise PeriodError(N_("Choose a period of at most two years."))
     return Period(first, min(last, _month_end(on)))

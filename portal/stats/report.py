@@ -154,11 +154,12 @@ def ticket_rows(
     """One anonymised row per ticket counted in the period: its contribution to each count, so the
     columns add up to the district's figures. A private ticket's code is left out."""
     rows = []
+    months = period.months()  # counted month by month, exactly as the figures are
     for ticket in facts:
         info = details.get(ticket.id)
         if info is None:
             continue
-        counts = tally_parts([ticket], [period], whole_district)[0].get(DISTRICT, Tally())
+        counts = merge(tally_parts([ticket], months, whole_district)).get(DISTRICT, Tally())
         category = reference.category_by_id.get(info["category_id"])
         street = reference.street_by_id.get(info["street_id"])
         department = reference.departments.get(info["department_id"] or 0)

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
@@ -25,6 +25,7 @@ from portal.stats.figures import DEFINITIONS, Weights
 from portal.stats.period import Period, PeriodError, current_month, parse_period, today
 from portal.stats.report import FIGURE_COLUMNS, GROUPINGS, TICKET_COLUMNS, Report, build_report, ticket_rows
 from portal.templating import cached_page, render, render_and_cache
+from portal.tickets.views import rate_limit
 from portal.web import in_thread, page_of
 
 RATES = (
@@ -67,7 +68,7 @@ class ReportCache:
     """
 
     def __init__(self, max_entries: int = 64) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Hashable, float, Report]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, float, object]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
@@ -78,12 +79,12 @@ class ReportCache:
             return entry[0]
         return current
 
-    def get(self, key: Hashable, stamp: Hashable) -> Report | None:
+    def get(self, key: Hashable, stamp: Hashable) -> object | None:
         with self._lock:
             entry = self._entries.get(key)
             return entry[2] if entry is not None and entry[0] == stamp else None
 
-    def put(self, key: Hashable, stamp: Hashable, report: Report) -> None:
+    def put(self, key: Hashable, stamp: Hashable, report: object) -> None:
         with self._lock:
             self._entries[key] = (stamp, time.monotonic(), report)
             self._entries.move_to_end(key)
@@ -100,15 +101,36 @@ def _cached_report(
 ) -> Report:
     t = page_of(request).t
     cache: ReportCache = request.app.state.stats_reports
-    key = (period, grouping, t.locale)
+    key = _cache_key("figures", period, grouping, t.locale)
     report = cache.get(key, stamp)
     if report is None:
+        rate_limit(request, services, "stats")  # computing is the expensive part: limit it per address
         report = _report(services, period, grouping, t)
         cache.put(key, stamp, report)
-    return report
+    return cast(Report, report)
 
 
-def _stamp(request: Request[Any, Any, Any], services: Services) -> Hashable:
+def _cached_tickets(
+    request: Request[Any, Any, Any], services: Services, period: Period, stamp: Hashable
+) -> list[dict[str, Any]]:
+    cache: ReportCache = request.app.state.stats_reports
+    key = _cache_key("tickets", period, "", "")
+    rows = cache.get(key, stamp)
+    if rows is None:
+        rate_limit(request, services, "stats")
+        with services.reader.connect() as connection:
+            facts = load_facts(connection, period)
+            details = ticket_details(connection, [f.id for f in facts])
+        rows = ticket_rows(facts, details, period, services.reference.get())
+        cache.put(key, stamp, rows)
+    return cast(list[dict[str, Any]], rows)
+
+
+def _cache_key(what: str, period: Period | None, grouping: str, locale: str) -> Hashable:
+    return (what, period, grouping, locale) if what == "figures" else (what, period)
+
+
+def _stamp(request: Request[Any, Any, Any], services: Services, what: str = "figures") -> Hashable:
     """The freshness stamp the answer is built for: the data's own, or a recent report's."""
     with services.reader.connect() as connection:
         current = freshness(connection)
@@ -118,7 +140,7 @@ def _stamp(request: Request[Any, Any, Any], services: Services) -> Hashable:
     except PeriodError:
         period = None
     cache: ReportCache = request.app.state.stats_reports
-    key = (period, grouping, page_of(request).t.locale)
+    key = _cache_key(what, period, grouping, page_of(request).t.locale)
     return cache.stamp_for(key, current, services.settings.stats_max_age)
 
 
@@ -201,7 +223,8 @@ def _choices(t: Translator) -> dict[str, Any]:
 @get("/stats/{name:str}")
 async def stats_download(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
     services = services_of(request)
-    return await in_thread(_download, request, services, name, _stamp(request, services))
+    what = name.partition(".")[0]
+    return await in_thread(_download, request, services, name, _stamp(request, services, what))
 
 
 def _download(
@@ -231,10 +254,7 @@ def _download(
             "definitions": [{"name": name, "text": text} for name, text in _definitions(t, report.weights)],
         }  # fmt: skip
     else:
-        with services.reader.connect() as connection:
-            facts = load_facts(connection, period)
-            details = ticket_details(connection, [f.id for f in facts])
-        rows = ticket_rows(facts, details, period, services.reference.get())
+        rows = _cached_tickets(request, services, period, stamp)
         columns, meta = TICKET_COLUMNS, {}
     if fmt == "json":
         body = {"period": {"first_day": period.first.isoformat(), "last_day": period.last.isoformat()},

@@ -361,17 +361,24 @@ def report_locate(
 # --- the ticket's page -----------------------------------------------------------------------
 
 
-def limit_guessing(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> None:
-    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket."""
+def limit_guessing(
+    request: Request[Any, Any, Any], services: Services, ticket: Ticket, *, per_ticket: bool = True
+) -> None:
+    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket.
+    (A rating link's 40-bit token needs only the limit per address: see ``_follow_rating_link``.)"""
     rate_limit(request, services, "unlock")
-    rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
+    if per_ticket:
+        rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
 
 
-def refuse_while_guessing(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> None:
+def refuse_while_guessing(
+    request: Request[Any, Any, Any], services: Services, ticket: Ticket, *, per_ticket: bool = True
+) -> None:
     """While a guessing limit is spent, even a right answer is refused (without counting a try), so
     that a flood of guesses cannot tell a hit from the refusals."""
     limit = services.settings.rate_limits["unlock"]
-    for key in (client_address(request), f"code:{ticket.code}"):
+    keys = [client_address(request)] + ([f"code:{ticket.code}"] if per_ticket else [])
+    for key in keys:
         verdict = services.limiter.peek("unlock", key, limit)
         if not verdict.allowed:
             raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})

@@ -206,3 +206,25 @@ def test_two_instances_sweeping_at_once_issue_one_order(
     assert len(list(db.exec(select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)))) == 1
     events = [e.action for e in db.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
     assert events.count("supervise") == 1 and sorted(issued) == [0, 1]
+
+
+def test_an_order_is_withdrawn_when_the_ticket_leaves_the_department(
+    db: Session, services: Services, people: dict[str, StaffUser]
+) -> None:
+    ticket = a_ticket(db)
+    dispatch.dispatch(ctx(db, services, people["dispatcher"]), ticket, people["dept"].department_id)
+    due = ticket.response_due
+    assert due is not None
+    [order] = dispatch.sweep(db, sms=services.sms, base_url="", now=due + timedelta(minutes=1))
+    dispatch.return_order(ctx(db, services, people["dept"]), ticket, "这是交通部门的事")
+    db.commit()
+    db.refresh(order)
+    assert order.status == "withdrawn" and order.fulfilled_at is not None
+    assert not dispatch.overdue(order, due + timedelta(days=30))  # no longer open
+    dispatch.reject(ctx(db, services, people["dispatcher"]), ticket, "不属于受理范围")
+    still_open = db.exec(
+        select(SupervisionOrder).where(
+            SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.status == "open"
+        )
+    ).all()
+    assert still_open == []

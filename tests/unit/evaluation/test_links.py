@@ -115,6 +115,9 @@ def test_a_wrong_link_says_so_and_counts_as_a_guess(
         ]
         assert statuses[:4] == [303] * 4 and statuses[-1] == 429
         assert stranger.get(good, follow_redirects=False).status_code == 429  # no hint while the limit lasts
+        # the limit is per address only: bad links from one place never lock the residents' own links
+        limit = services.settings.rate_limits["unlock"]
+        assert services.limiter.peek("unlock", f"code:{ticket.code}", limit).allowed
         assert stranger.get("/r/XXXX-XXXX/AAAAAAAA").status_code == 404
     assert list(db.exec(select(Rating))) == []
 

@@ -211,3 +211,44 @@ def test_equal_scores_share_a_rank_and_groups_without_data_come_last() -> None:
 )
 def test_percentages_round_half_up_to_one_place(part: int, whole: int, expected: str) -> None:
     assert percent(part, whole) == D(expected)
+
+
+def test_the_composite_and_the_medians_round_half_up_exactly() -> None:
+    # (10 × 7/11 + 50 × 5/8 + 40 × 1/11) = 70/11 + 31.25 + 40/11 = 10 + 31.25 = 41.25 exactly: 41.3
+    counts = Tally(
+        dispatched=11, accepted_on_time=7, rated_rounds=8, solved_rounds=5, ratings=11, satisfied_ratings=1
+    )
+    assert counts.composite(Weights()) == D("41.3")
+    # 18 and 36 minutes: the median is 27 minutes, 0.45 hours exactly: 0.5
+    quick = TicketFacts(
+        id=7,
+        street_id=10,
+        steps=(
+            Step("dispatch", 1, at(10, 1)),
+            Step("accept", 1, at(10, 1, 9, 18), due=at(10, 1, 12)),
+            Step("dispatch", 1, at(10, 2)),
+            Step("accept", 1, at(10, 2, 9, 36), due=at(10, 2, 12)),
+        ),
+    )
+    assert tally([quick], OCTOBER, whole_district)[0].median_hours_to_accept == D("0.5")
+
+
+def test_a_later_rating_never_changes_a_month_that_has_ended() -> None:
+    # two followers: one says solved on 31 Oct, the other "not solved" on 2 Nov
+    ticket = TicketFacts(
+        id=8,
+        street_id=10,
+        steps=A.steps,
+        ratings=(RatingFact(1, 5, "yes", at(10, 31, 20)), RatingFact(1, 2, "no", at(11, 2))),
+    )
+    october = tally([ticket], OCTOBER, whole_district)[0]
+    assert (october.rated_rounds, october.solved_rounds) == (1, 1)  # as it stood at the end of October
+    autumn = tally([ticket], AUTUMN, whole_district)[0]
+    assert (autumn.rated_rounds, autumn.solved_rounds, autumn.ratings, autumn.satisfied_ratings) == (
+        1,
+        1,
+        2,
+        1,
+    )
+    november = tally([ticket], NOVEMBER, whole_district)[0]
+    assert (november.rated_rounds, november.ratings, november.satisfied_ratings) == (0, 1, 0)

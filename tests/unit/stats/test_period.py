@@ -57,3 +57,9 @@ def test_months_of_a_range_are_cut_to_it() -> None:
     ]
     assert Period(date(2026, 10, 1), date(2026, 10, 31)).is_month
     assert not parts[0].is_month
+
+
+@pytest.mark.parametrize("month", ["9999-12", "9999-13", "0000-01"])
+def test_months_at_the_end_of_the_calendar_get_a_message_not_an_error(month: str) -> None:
+    with pytest.raises(PeriodError):
+        parse_period(month, "", "", on=TODAY)

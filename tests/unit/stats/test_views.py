@@ -150,6 +150,8 @@ def test_a_backwards_or_absurd_period_gets_a_clear_message(client: PageClient) -
     assert backwards.status_code == 400 and "The last day is before the first day" in backwards.text
     assert 'value="2026-10-31"' in backwards.text  # what the reader typed is kept
     assert "The figures start in January 2020" in client.get("/stats?month=1900-01").text
+    assert client.get("/stats?month=9999-12").status_code == 400  # the calendar's last month: no crash
+    assert client.get("/stats/figures.csv?month=9999-12").status_code == 400
     assert "at most two years" in client.get("/stats?from=2020-01-01&to=2026-10-01").text
     csv_refused = client.get("/stats/figures.csv?from=2026-10-31&to=2026-10-01")
     assert csv_refused.status_code == 400 and "The last day is before the first day" in csv_refused.text
@@ -185,3 +187,14 @@ def test_a_recent_report_is_reused_for_max_age_seconds(monkeypatch: Any) -> None
         6,
         1,
     )
+
+
+def test_computing_afresh_is_rate_limited_but_cached_answers_are_not(client: PageClient) -> None:
+    months = [f"{year}-{month:02d}" for year in (2024, 2025) for month in range(1, 13)] + [
+        f"2026-{month:02d}" for month in range(1, 8)
+    ]
+    assert len(months) == 31  # the default limit is 30 per 10 minutes
+    statuses = [client.get(f"/stats?month={month}").status_code for month in months]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+    assert client.get("/stats?month=2024-01").status_code == 200  # already computed: from the cache
+    assert client.get("/stats/tickets.csv?month=2024-02").status_code == 429
