@@ -164,11 +164,13 @@ def ticket_rows(
         street = reference.street_by_id.get(info["street_id"])
         department = reference.departments.get(info["department_id"] or 0)
         reported: datetime = info["created_at"]
+        public = bool(info["is_public"])
         rows.append(
             {
-                "ticket": info["code"] if info["is_public"] else "",
-                "reported_on": reported.astimezone(DISTRICT_TZ).date().isoformat(),
-                "category": category.slug if category else "",
+                # a private ticket keeps only what the figures by street and department need
+                "ticket": info["code"] if public else "",
+                "reported_on": reported.astimezone(DISTRICT_TZ).date().isoformat() if public else "",
+                "category": category.slug if category and public else "",
                 "street": street.slug if street else "",
                 "department": department.slug if department else "",
                 "status": info["status"],

@@ -125,6 +125,10 @@ def test_the_ticket_list_adds_up_and_carries_no_personal_data(
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == TICKET_COLUMNS and len(rows) == 2
     assert {r["ticket"] for r in rows} == {public.code, ""}  # a private ticket's code stays private
+    hidden = next(r for r in rows if r["ticket"] == "")
+    assert (
+        hidden["reported_on"] == hidden["category"] == "" and hidden["street"] and hidden["dispatched"] == "1"
+    )
     for secret in (
         "陈美玲",
         "13859201234",
