@@ -54,7 +54,10 @@ def test_a_poor_rating_reopens_the_ticket_under_supervision(
     with PageClient(app=app, base_url="http://portal.test") as neighbour:
         wrong = rate(neighbour, ticket.code, level="2", solved="no", digits="0000")
         assert wrong.status_code == 422 and "do not match" in wrong.text
-        assert rate(neighbour, ticket.code, level="2", solved="no", digits="1234").status_code == 303
+        poor = rate(neighbour, ticket.code, level="2", solved="no", digits="1234")
+        assert poor.status_code == 303
+        thanks = neighbour.get(poor.headers["location"]).text
+        assert "Thank you for your rating." in thanks and "the department will handle it again" in thanks
     db.refresh(ticket)
     assert ticket.status == Status.DISPATCHED and ticket.round == 2
     order = db.exec(select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)).one()
