@@ -9,15 +9,19 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from portal.accounts.service import prune_audit_log
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
 from portal.services import Services
+from portal.tickets.models import Photo
 from portal.web import in_thread
 
 log = logging.getLogger("portal.jobs")
+# Photos no ticket refers to (forms never sent, refused staff steps) are removed after two days:
+# long enough for a resident to come back to a form that kept them.
+ORPHAN_PHOTO_SECONDS = 2 * 24 * 3600
 
 
 def run_jobs(services: Services) -> str:
@@ -28,9 +32,11 @@ def run_jobs(services: Services) -> str:
         session.commit()
         pruned = prune_audit_log(session)
         session.commit()
+        referenced = set(session.exec(select(Photo.digest)))
+    photos = services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)
     return (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
-        f"audit log: {pruned} entries past retention removed"
+        f"audit log: {pruned} entries past retention removed; {photos} unused photo(s) removed"
     )
 
 

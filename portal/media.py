@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
@@ -222,9 +223,39 @@ class MediaStore:
         sizes: tuple[tuple[Size, bytes], ...] = (("thumb", photo.thumb), ("full", photo.full))
         for size, data in sizes:
             target = self.path(photo.digest, size)
-            if not target.exists():
+            if target.exists():
+                os.utime(target)  # the same photo again: fresh, so the orphan cleanup leaves it alone
+            else:
                 _write_atomically(target, data)
         return photo.digest
+
+    def keep(self, digest: str) -> bool:
+        """Whether the photo is stored; if it is, it counts as fresh for the orphan cleanup."""
+        try:
+            for size in ("thumb", "full"):
+                os.utime(self.path(digest, size))
+        except (FileNotFoundError, ValueError):
+            return False
+        return True
+
+    def prune(self, referenced: set[str], older_than: float, now: float | None = None) -> int:
+        """Remove photo files that no ticket refers to and that nobody touched for ``older_than``
+        seconds: uploads of forms that were never sent, or of staff steps that were refused.
+        Returns the number of photos removed (each with its thumbnail)."""
+        cutoff = (now if now is not None else time.time()) - older_than
+        removed: set[str] = set()
+        for file in sorted(self.root.glob("*/*/*.jpg")):  # <digest>.jpg sorts before <digest>.thumb.jpg
+            digest = file.name.split(".", 1)[0]
+            if digest in referenced or not _DIGEST_RE.fullmatch(digest):
+                continue
+            try:
+                if file.stat().st_mtime > cutoff:
+                    continue
+                file.unlink()
+            except FileNotFoundError:
+                continue  # another instance removed it a moment ago
+            removed.add(digest)
+        return len(removed)
 
     def path(self, digest: str, size: Size) -> Path:
         """``root/ab/cd/<digest>.jpg`` or ``<digest>.thumb.jpg``; ValueError for anything else."""

@@ -167,10 +167,7 @@ def _kept_photos(services: Services, raw: ReportInput) -> list[dict[str, Any]]:
 
 
 def _stored(services: Services, digest: str) -> bool:
-    try:
-        return services.media.path(digest, "full").exists()
-    except ValueError:
-        return False
+    return services.media.keep(digest)
 
 
 def store_uploads(

@@ -248,3 +248,29 @@ def test_processed_photo_is_frozen() -> None:
 def _near(pixel: object, expected: tuple[int, int, int], tolerance: int = 12) -> bool:
     assert isinstance(pixel, tuple)
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, expected, strict=True))
+
+
+def _stored_photo(store: MediaStore, colour: tuple[int, int, int], age_seconds: float) -> str:
+    buffer = BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    digest = store.save(process_photo(buffer.getvalue()))
+    old = time.time() - age_seconds
+    for size in ("full", "thumb"):
+        os.utime(store.path(digest, size), (old, old))  # type: ignore[arg-type]
+    return digest
+
+
+def test_orphan_photos_are_pruned_after_the_grace_period(tmp_path: Path) -> None:
+    store = MediaStore(tmp_path)
+    day = 24 * 3600
+    kept = _stored_photo(store, (200, 10, 10), 30 * day)  # old, but a ticket refers to it
+    orphan = _stored_photo(store, (10, 200, 10), 3 * day)  # a form never sent, three days ago
+    fresh = _stored_photo(store, (10, 10, 200), 3600)  # a form being filled in now
+    again = _stored_photo(store, (90, 90, 90), 3 * day)
+    assert store.keep(again)  # a resident came back to the form that kept it: fresh again
+    assert store.prune({kept}, 2 * day) == 1
+    assert store.open_bytes(orphan, "full") is None and store.open_bytes(orphan, "thumb") is None
+    for digest in (kept, fresh, again):
+        assert store.open_bytes(digest, "full") and store.open_bytes(digest, "thumb")
+    assert store.prune({kept}, 2 * day) == 0
+    assert not store.keep(orphan)
