@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
@@ -18,6 +19,7 @@ from portal.accounts.models import StaffRole
 from portal.accounts.views import staff_context
 from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
+from portal.directory.service import Reference
 from portal.dispatch import service as steps
 from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, Evaluation, PeerRequest, Rating, evaluator_of
@@ -28,13 +30,13 @@ from portal.evaluation.service import (
     evaluate,
     pending_peer_requests,
 )
-from portal.i18n import DISTRICT_TZ, N_
+from portal.i18n import DISTRICT_TZ, N_, Translator
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
 from portal.tickets.forms import FormErrors
-from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Status
-from portal.tickets.models import Ticket
+from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
+from portal.tickets.models import Ticket, TicketEvent
 from portal.tickets.views import read_uploads, store_uploads, ticket_or_404
 from portal.web import in_thread, page_of
 
@@ -157,6 +159,7 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "groups": reference.grouped_categories(),
         "streets": [(s, reference.communities_of(s)) for s in reference.streets],
         "events": tickets.timeline(session, ticket),
+        "internal_note": lambda event: internal_note(page_of(request).t, reference, event),
         "photos": tickets.photos_of(session, ticket, approved_only=False),
         "orders": orders,
         "evaluation_kind": kind if kind and evaluator_of(kind, user.department_id) not in evaluated else "",
@@ -189,6 +192,38 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "action_error": "",
         "done": request.query_params.get("done", ""),
     }
+
+
+UPDATE_WORDS = {
+    "public": N_("Now visible to everyone"),
+    "private": N_("Now visible only to the reporter and staff"),
+    "urgent": N_("Marked urgent"),
+    "normal priority": N_("Marked normal priority"),
+}
+_PHOTO_STEP = re.compile(r"photo \d+ (approved|hidden)")
+
+
+def internal_note(t: Translator, reference: Reference, event: TicketEvent) -> str:
+    """The internal note in the reader's words: detail updates are recorded as short machine text
+    (``category=road-damage, urgent``), written out here with today's names."""
+    if event.action != Action.UPDATE.value:
+        return event.internal_note
+    parts = []
+    for token in filter(None, event.internal_note.split(", ")):
+        key, _, value = token.partition("=")
+        photo = _PHOTO_STEP.fullmatch(token)
+        if key == "category" and (category := reference.category_by_slug.get(value)):
+            parts.append(t.gettext(N_("Kind of problem changed to %(name)s"), name=category.name(t.locale)))
+        elif key == "community" and (community := reference.community_by_slug.get(value)):
+            parts.append(t.gettext(N_("Community changed to %(name)s"), name=community.name(t.locale)))
+        elif token in UPDATE_WORDS:
+            parts.append(t.gettext(UPDATE_WORDS[token]))
+        elif photo:
+            approved = photo.group(1) == "approved"
+            parts.append(t.gettext(N_("A photo was made public") if approved else N_("A photo was hidden")))
+        else:
+            parts.append(token)
+    return t.gettext(N_("; ")).join(parts)
 
 
 @get("/t/{code:str}", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)

@@ -120,5 +120,9 @@ def test_the_centre_moves_a_ticket_to_another_community(client: PageClient, db: 
         moved = act(centre, ticket.code, "update", community=str(elsewhere.id), category=str(ticket.category_id),
                     visibility="public", priority="urgent")  # fmt: skip
         assert moved.status_code == 303
+        # the staff timeline says what changed in words, with today's names
+        staff_page = centre.get(f"/staff/t/{ticket.code}").text
+        assert f"Community changed to {elsewhere.name_en}" in staff_page and "Marked urgent" in staff_page
+        assert "community=" not in staff_page
     db.refresh(ticket)
     assert (ticket.community_id, ticket.street_id, ticket.priority) == (elsewhere.id, elsewhere.street_id, 1)
