@@ -113,6 +113,55 @@
     });
   }
 
+  // A phone photo of several megabytes is slow on a weak mobile connection: shrink it in the
+  // browser to the size the server keeps anyway (1600 px on the long side) before it is sent.
+  // Anything the browser cannot decode (HEIC on many browsers) is sent as it is.
+  var KEEP_SIDE = 1600;
+  function shrink(file) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || file.size < 600 * 1024) return Promise.resolve(file);
+    return window.createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, KEEP_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob || blob.size >= file.size) { resolve(file); return; }
+          resolve(new File([blob], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }));
+        }, "image/jpeg", 0.88);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function setupPhotoShrink() {
+    var input = document.getElementById("photos");
+    if (!input || !window.createImageBitmap || !window.DataTransfer || !window.Promise) return;
+    var form = input.form;
+    var pending = null;
+    var round = 0;
+    input.addEventListener("change", function () {
+      var chosen = Array.prototype.slice.call(input.files);
+      var mine = ++round;  // a newer choice wins over a shrinking still under way
+      if (!chosen.length) { pending = null; return; }
+      pending = Promise.all(chosen.map(shrink)).then(function (files) {
+        if (mine !== round) return;
+        var transfer = new DataTransfer();
+        files.forEach(function (f) { transfer.items.add(f); });
+        input.files = transfer.files;  // setting files fires no change event
+        pending = null;
+      }, function () { if (mine === round) pending = null; });
+    });
+    // Sending waits for the shrinking, then goes ahead as the resident asked.
+    form.addEventListener("submit", function (event) {
+      if (!pending) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var submitter = event.submitter;
+      pending.then(function () { form.requestSubmit ? form.requestSubmit(submitter || undefined) : form.submit(); });
+    });
+  }
+
   // One tap sends one report: a second tap while the first is on its way does nothing.
   function setupSubmitOnce() {
     document.querySelectorAll("form").forEach(function (form) {
@@ -160,6 +209,7 @@
     setupLocate();
     setupDraft();
     setupPhotoPreview();
+    setupPhotoShrink();
     setupSubmitOnce();
     setupMisc();
   });

@@ -158,3 +158,43 @@ def test_similar_open_report_is_offered(new_context: ContextFactory) -> None:
         similar.locator("button[type=submit]").first.click()
     expect(second).to_have_url(re.compile(rf"/t/{code}"))
     expect(second.locator(".ticket-summary")).to_contain_text("2")
+
+
+def test_a_big_phone_photo_is_shrunk_before_it_is_sent(
+    new_context: ContextFactory, phone_photo: Path, ticket_count: Callable[[], int]
+) -> None:
+    """On a weak mobile connection a 12-megapixel photo takes long to send: the browser sends a
+    1600-pixel copy instead (the size the server keeps), and the report arrives with its photo."""
+    page = new_context().new_page()
+    page.goto("/report")
+    fill_report(page, community="岑头社区", phone=PHONE)
+    original = phone_photo.stat().st_size
+    page.locator("#photos").set_input_files(phone_photo)
+    # the form now holds a small copy: that is what will be sent (the test browser cannot see an upload's body)
+    page.wait_for_function(
+        "limit => { const f = document.getElementById('photos').files[0]; return f && f.size < limit; }",
+        arg=original // 3,
+    )
+    kept = page.evaluate(
+        "() => { const f = document.getElementById('photos').files[0]; return [f.size, f.type]; }"
+    )
+    assert kept[1] == "image/jpeg" and kept[0] > 50_000, kept
+    submit_report(page)
+    expect(page).to_have_url(re.compile(r"/report/done\?key="))
+    assert ticket_count() == 1
+    page.locator(f"a[href='/t/{tracking_code(page)}']").click()
+    expect(page.locator(".photos img")).to_have_count(1)
+
+
+def test_sending_at_once_waits_for_the_shrinking(
+    new_context: ContextFactory, phone_photo: Path, ticket_count: Callable[[], int]
+) -> None:
+    page = new_context().new_page()
+    page.goto("/report")
+    fill_report(page, community="岑头社区", phone=PHONE)
+    page.locator("#photos").set_input_files(phone_photo)
+    submit_report(page)  # no pause: the form waits for the small copy, then sends
+    expect(page).to_have_url(re.compile(r"/report/done\?key="))
+    assert ticket_count() == 1
+    page.locator(f"a[href='/t/{tracking_code(page)}']").click()
+    expect(page.locator(".photos img")).to_have_count(1)
