@@ -74,7 +74,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         exception_handlers={Exception: pages.error_page},
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
-        state=State({"services": services, "page_cache": PageCache(), "stats_reports": ReportCache()}),
+        state=State(
+            {
+                "services": services,
+                "page_cache": PageCache(),
+                "stats_reports": ReportCache(),
+                "stats_tickets": ReportCache(max_entries=4),
+            }
+        ),
         lifespan=[periodic_jobs],
         openapi_config=None,
         debug=settings.debug,

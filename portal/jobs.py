@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,9 +24,12 @@ log = logging.getLogger("portal.jobs")
 # Photos no ticket refers to (forms never sent, refused staff steps) are removed after two days:
 # long enough for a resident to come back to a form that kept them.
 ORPHAN_PHOTO_SECONDS = 2 * 24 * 3600
+PHOTO_CLEANUP_EVERY = 24 * 3600
 
 
-def run_jobs(services: Services) -> str:
+def run_jobs(services: Services, *, photos: bool = True) -> str:
+    """Every job once. ``photos`` includes the unused-photo cleanup, which reads the whole media
+    folder: the in-process runner does that once a day, ``portal jobs run`` every time."""
     with Session(services.engine, expire_on_commit=False) as session:
         orders = sweep(session, sms=services.sms, base_url=services.settings.base_url)
         session.commit()
@@ -32,12 +37,14 @@ def run_jobs(services: Services) -> str:
         session.commit()
         pruned = prune_audit_log(session)
         session.commit()
-        referenced = set(session.exec(select(Photo.digest)))
-    photos = services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)
-    return (
+        referenced = set(session.exec(select(Photo.digest))) if photos else set()
+    summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
-        f"audit log: {pruned} entries past retention removed; {photos} unused photo(s) removed"
+        f"audit log: {pruned} entries past retention removed"
     )
+    if photos:
+        summary += f"; {services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)} unused photo(s) removed"
+    return summary
 
 
 @contextlib.asynccontextmanager
@@ -56,9 +63,13 @@ async def periodic_jobs(app: Any) -> AsyncIterator[None]:
 
 
 async def _loop(services: Services, interval: int) -> None:
+    photos_done: float = -PHOTO_CLEANUP_EVERY
     while True:
         await asyncio.sleep(interval)
+        photos = time.monotonic() - photos_done >= PHOTO_CLEANUP_EVERY
         try:
-            log.info(await in_thread(run_jobs, services))
+            log.info(await in_thread(functools.partial(run_jobs, services, photos=photos)))
+            if photos:
+                photos_done = time.monotonic()
         except Exception:  # a failed sweep must not stop the next one
             log.exception("background jobs failed")

@@ -223,9 +223,9 @@ class MediaStore:
         sizes: tuple[tuple[Size, bytes], ...] = (("thumb", photo.thumb), ("full", photo.full))
         for size, data in sizes:
             target = self.path(photo.digest, size)
-            if target.exists():
+            try:
                 os.utime(target)  # the same photo again: fresh, so the orphan cleanup leaves it alone
-            else:
+            except FileNotFoundError:
                 _write_atomically(target, data)
         return photo.digest
 

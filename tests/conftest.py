@@ -127,6 +127,7 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     services.sms.sent.clear()  # type: ignore[attr-defined]
     app.state.page_cache.clear()
     app.state.stats_reports.clear()
+    app.state.stats_tickets.clear()
 
 
 @pytest.fixture

@@ -293,8 +293,8 @@ def tally_parts(
                 counts.resolved_on_time += resolution.on_time
                 counts.hours_to_resolve.append(_hours(resolution.started_at, resolution.resolved_at))
         for rated in rated_rounds_of(ticket):
-            # a round counts in the period of its first rating, as it stood at that period's end:
-            # a later rating moves the later period's figures, never an earlier one's
+            # a round counts once, in the month of its first rating, as it stood at the end of that
+            # month (or of the period, if that ends sooner): a later rating never changes it
             solved = rated.solved_by(_end_of_part(rated.first_rated_at))
             for counts in add(rated.first_rated_at, ticket, rated.department_id) or ():
                 counts.rated_rounds += 1
@@ -377,7 +377,7 @@ DEFINITIONS: list[tuple[str, str]] = [
         N_(
             "Rounds of handling that every rating resident called solved ÷ rounds rated in the period. "
             "A round is counted in the month of its first rating, with the ratings given by the end of "
-            "that month; “partly” does not count as solved."
+            "that month (or of the period, if it ends sooner); “partly” does not count as solved."
         ),
     ),
     (

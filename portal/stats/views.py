@@ -113,7 +113,7 @@ def _cached_report(
 def _cached_tickets(
     request: Request[Any, Any, Any], services: Services, period: Period, stamp: Hashable
 ) -> list[dict[str, Any]]:
-    cache: ReportCache = request.app.state.stats_reports
+    cache: ReportCache = request.app.state.stats_tickets  # a few only: a long list takes megabytes
     key = _cache_key("tickets", period, "", "")
     rows = cache.get(key, stamp)
     if rows is None:
@@ -139,7 +139,9 @@ def _stamp(request: Request[Any, Any, Any], services: Services, what: str = "fig
         period: Period | None = parse_period(month, start, end)
     except PeriodError:
         period = None
-    cache: ReportCache = request.app.state.stats_reports
+    cache: ReportCache = (
+        request.app.state.stats_tickets if what == "tickets" else request.app.state.stats_reports
+    )
     key = _cache_key(what, period, grouping, page_of(request).t.locale)
     return cache.stamp_for(key, current, services.settings.stats_max_age)
 

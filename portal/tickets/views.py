@@ -159,11 +159,17 @@ async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     return await in_thread(_handle_report, request, services, raw, uploads)
 
 
-def _kept_photos(services: Services, raw: ReportInput) -> list[dict[str, Any]]:
+def _kept_photos(services: Services, raw: ReportInput, errors: FormErrors) -> list[dict[str, Any]]:
+    """The photos an earlier try of this form kept. One that is gone (the form was left for days and
+    the unused-photo cleanup removed it) is reported, never dropped without a word."""
     payload = unsign_value(services.settings.secret_key, KEPT_PHOTOS, raw.kept_photos)
     if not isinstance(payload, list):
         return []
-    return [p for p in payload if isinstance(p, dict) and _stored(services, str(p.get("d", "")))][:MAX_PHOTOS]
+    entries = [p for p in payload if isinstance(p, dict)][:MAX_PHOTOS]
+    kept = [p for p in entries if _stored(services, str(p.get("d", "")))]
+    if len(kept) < len(entries):
+        errors.add("photos", N_("Your earlier photos are no longer kept. Please choose them again."))
+    return kept
 
 
 def _stored(services: Services, digest: str) -> bool:
@@ -202,7 +208,7 @@ def _handle_report(
         raw.form_key = new_form_key(settings.secret_key)
         errors.add("form", N_("This form had expired. Check your report and send it again."))
 
-    kept = _kept_photos(services, raw)
+    kept = _kept_photos(services, raw, errors)
     store_uploads(services, uploads, kept, errors)
     reference = services.reference.get()
     clean = validate_report(

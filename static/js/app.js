@@ -125,6 +125,7 @@
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      if (bitmap.close) bitmap.close();  // a 12-megapixel picture holds about 48 MB until closed
       return new Promise(function (resolve) {
         canvas.toBlob(function (blob) {
           if (!blob || blob.size >= file.size) { resolve(file); return; }
@@ -143,22 +144,28 @@
     input.addEventListener("change", function () {
       var chosen = Array.prototype.slice.call(input.files);
       var mine = ++round;  // a newer choice wins over a shrinking still under way
-      if (!chosen.length) { pending = null; return; }
-      pending = Promise.all(chosen.map(shrink)).then(function (files) {
+      if (!chosen.length || chosen.length > 4) { pending = null; return; }  // more than four: the server says so
+      // One photo at a time: a low-end phone cannot hold several full-size pictures at once.
+      var shrunk = [];
+      pending = chosen.reduce(function (done, file) {
+        return done.then(function () { return shrink(file); }).then(function (small) { shrunk.push(small); });
+      }, Promise.resolve()).then(function () {
         if (mine !== round) return;
         var transfer = new DataTransfer();
-        files.forEach(function (f) { transfer.items.add(f); });
+        shrunk.forEach(function (f) { transfer.items.add(f); });
         input.files = transfer.files;  // setting files fires no change event
-        pending = null;
-      }, function () { if (mine === round) pending = null; });
+      }).catch(function () {
+        // the browser could not swap the files: the photos go as they were chosen
+      }).then(function () { if (mine === round) pending = null; });
     });
-    // Sending waits for the shrinking, then goes ahead as the resident asked.
+    // Sending waits for the shrinking, then goes ahead as the resident asked, whatever happened.
     form.addEventListener("submit", function (event) {
       if (!pending) return;
       event.preventDefault();
       event.stopImmediatePropagation();
       var submitter = event.submitter;
-      pending.then(function () { form.requestSubmit ? form.requestSubmit(submitter || undefined) : form.submit(); });
+      var go = function () { form.requestSubmit ? form.requestSubmit(submitter || undefined) : form.submit(); };
+      pending.then(go, go);
     });
   }
 

@@ -198,3 +198,20 @@ def test_sending_at_once_waits_for_the_shrinking(
     assert ticket_count() == 1
     page.locator(f"a[href='/t/{tracking_code(page)}']").click()
     expect(page.locator(".photos img")).to_have_count(1)
+
+
+def test_a_browser_that_cannot_swap_the_photos_sends_them_as_chosen(
+    new_context: ContextFactory, phone_photo: Path, ticket_count: Callable[[], int]
+) -> None:
+    context = new_context()
+    # some in-app browsers have DataTransfer but cannot construct it
+    context.add_init_script("window.DataTransfer = function () { throw new Error('old WebView'); };")
+    page = context.new_page()
+    page.goto("/report")
+    fill_report(page, community="岑头社区", phone=PHONE)
+    page.locator("#photos").set_input_files(phone_photo)
+    submit_report(page)
+    expect(page).to_have_url(re.compile(r"/report/done\?key="))
+    assert ticket_count() == 1
+    page.locator(f"a[href='/t/{tracking_code(page)}']").click()
+    expect(page.locator(".photos img")).to_have_count(1)

@@ -120,6 +120,20 @@ def test_bad_photos_get_clear_messages_and_good_ones_are_kept(client: PageClient
     assert len(db.exec(select(Photo).where(Photo.ticket_id == ticket.id)).all()) == 1
 
 
+def test_kept_photos_the_cleanup_removed_are_asked_for_again(
+    client: PageClient, db: Session, services: Services
+) -> None:
+    fields = report_fields(client, a_community(db).slug, description="")
+    response = submit_report(client, fields, [("ok.jpg", jpeg_bytes(color=(9, 99, 199)), "image/jpeg")])
+    assert response.status_code == 422 and "1 photo is already added." in response.text
+    kept = response.text.split('name="kept_photos" value="')[1].split('"')[0]
+    services.media.prune(set(), older_than=-60)  # the form was left for days: the cleanup ran
+    fields.update(description="路灯一到晚上就不亮，已经一个星期了。", kept_photos=kept)
+    again = submit_report(client, fields)
+    assert again.status_code == 422 and "Your earlier photos are no longer kept" in again.text
+    assert tickets(db) == []
+
+
 def test_a_30_megabyte_upload_is_refused_with_a_message(client: PageClient, db: Session) -> None:
     fields = report_fields(client, a_community(db).slug)
     huge = jpeg_bytes()[:-2] + b"\0" * (30 * 1024 * 1024)
