@@ -167,7 +167,8 @@ def _stats_page(
         form = {"month": month, "from": start, "to": end, "by": grouping}
         refusal: dict[str, Any] = {
             "form": form,
-            "errors": {"period": t.gettext(refused.message)},
+            # the message goes beside the days when the reader gave days, else beside the month
+            "errors": {"from" if start or end else "period": t.gettext(refused.message)},
             "report": None,
         }
         return render(request, "stats/page.html", {**refusal, **_choices(t)}, status_code=400)
