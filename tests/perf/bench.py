@@ -9,6 +9,9 @@ the demonstration data, starts ``portal serve --workers 1`` on a free port of 12
   its own one-time form key, a few sent twice to simulate double taps), then checks every key made
   exactly one ticket;
 * ``size``: the gzip bytes of each public page's first visit (HTML + the CSS and JS it references).
+* ``lighthouse``: Lighthouse's mobile performance score (simulated slow 4G, a mid-range phone) of
+  each public page, and of two in elder mode, with Debian's Chromium; Lighthouse itself is installed
+  on first use into ``.bench-tools/`` from npm (it is not needed to run or test the portal).
 * ``stats``: adds a year of synthetic history (``--stats-tickets``, default 20,000 tickets) and
   times ``/stats`` for a whole year computed from nothing (cold), then its cached throughput with wrk.
 
@@ -55,7 +58,13 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GET_MIN_RPS = 1000.0
 GET_MAX_P99_MS = 50.0
 PAGE_MAX_BYTES = 60 * 1024
-STATS_COLD_MAX_S = 5.0  # a year of figures, computed from nothing, on one worker
+STATS_COLD_MAX_S = 5.0
+LIGHTHOUSE_VERSION = "12.8.2"
+LIGHTHOUSE_MIN_SCORE = 95
+CHROMIUM_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --disable-quic --no-first-run"
+)  # a year of figures, computed from nothing, on one worker
 
 CONNECTIONS = 10
 WARMUP_SECONDS = 2
@@ -595,6 +604,53 @@ def wire_bytes(client: httpx.Client, url: str) -> tuple[int, str, int]:
         return raw, response.headers.get("content-encoding", "identity"), response.status_code
 
 
+def ensure_lighthouse() -> Path:
+    tools = PROJECT_ROOT / ".bench-tools"
+    binary = tools / "node_modules" / ".bin" / "lighthouse"
+    if not binary.exists():
+        print(f"== installing lighthouse {LIGHTHOUSE_VERSION} into .bench-tools/", flush=True)
+        done = subprocess.run(
+            ["npm", "install", "--prefix", str(tools), "--no-audit", "--no-fund", "--loglevel=error",
+             f"lighthouse@{LIGHTHOUSE_VERSION}"],
+            capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not binary.exists():
+            raise BenchError(f"could not install lighthouse: {done.stderr[-1000:]}")
+    return binary
+
+
+def bench_lighthouse(run: DbRun, base: str, code: str) -> None:
+    binary = ensure_lighthouse()
+    pages = [(template, template.format(code=code), "") for template in PUBLIC_PAGES]
+    pages += [(f"{path} (elder)", path, '{"Cookie": "elder=1"}') for path in ("/", "/report")]
+    with tempfile.TemporaryDirectory(prefix="portal-lighthouse-") as tmp:
+        for label, path, headers in pages:
+            out = Path(tmp) / "report.json"
+            command = [
+                str(binary), base + path, "--quiet", f"--chrome-flags={CHROMIUM_FLAGS}",
+                "--only-categories=performance", "--form-factor=mobile", "--output=json", f"--output-path={out}",
+            ]  # fmt: skip
+            if headers:
+                command.append(f"--extra-headers={headers}")
+            done = subprocess.run(
+                command, env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+                capture_output=True, text=True, timeout=300, check=False,
+            )  # fmt: skip
+            if done.returncode != 0 or not out.exists():
+                raise BenchError(f"lighthouse failed on {path}: {done.stderr[-1000:]}")
+            result = json.loads(out.read_text())
+            score = round(result["categories"]["performance"]["score"] * 100)
+            audits = result["audits"]
+            detail = ", ".join(
+                f"{name} {audits[key]['displayValue']}".replace("\xa0", " ")
+                for name, key in (("FCP", "first-contentful-paint"), ("LCP", "largest-contentful-paint"),
+                                  ("TBT", "total-blocking-time"), ("CLS", "cumulative-layout-shift"))
+            )  # fmt: skip
+            run.extra.setdefault("lighthouse", {})[label] = {"score": score, "detail": detail}
+            run.add(f"lighthouse {label}", "performance", score, "", f">= {LIGHTHOUSE_MIN_SCORE}",
+                    score >= LIGHTHOUSE_MIN_SCORE, detail)  # fmt: skip
+
+
 def bench_size(run: DbRun, base: str, code: str) -> None:
     pages: dict[str, Any] = {}
     with httpx.Client(timeout=15, follow_redirects=False) as client:
@@ -667,6 +723,10 @@ def bench_database(
                 stage = "the page weight run"
                 print(f"== {kind}: page weight", flush=True)
                 bench_size(run, base, code)
+            if args.only in (None, "lighthouse"):
+                stage = "the lighthouse run"
+                print(f"== {kind}: lighthouse (mobile)", flush=True)
+                bench_lighthouse(run, base, code)
             if args.only in (None, "stats"):
                 stage = "the figures run"
                 print(f"== {kind}: /stats over a year of {args.stats_tickets:,} tickets", flush=True)
@@ -732,7 +792,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument(
-        "--only", choices=["get", "surge", "size", "stats"], default=None, help="run one measurement"
+        "--only",
+        choices=["get", "surge", "size", "lighthouse", "stats"],
+        default=None,
+        help="run one measurement",
     )
     parser.add_argument(
         "--stats-tickets", type=int, default=20_000, help="synthetic tickets for the stats run"
@@ -774,6 +837,7 @@ def main(argv: list[str] | None = None) -> int:
             "get_max_p99_ms": GET_MAX_P99_MS,
             "page_max_bytes": PAGE_MAX_BYTES,
             "stats_cold_max_s": STATS_COLD_MAX_S,
+            "lighthouse_min_score": LIGHTHOUSE_MIN_SCORE,
             "surge": SURGE_SIZE,
         },
         "passed": not failed and not any(run.error for run in runs),
