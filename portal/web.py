@@ -135,7 +135,9 @@ def page_of(request: Request[Any, Any, Any]) -> PageContext:
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
+    """An htmx request wants a fragment; a history restore (after a cache miss) wants the whole page."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
 def html(content: str, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[str]:

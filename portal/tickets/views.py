@@ -40,7 +40,7 @@ from portal.tickets.forms import (
 )
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket
-from portal.web import in_thread, page_of
+from portal.web import in_thread, is_htmx, page_of
 
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
@@ -538,7 +538,7 @@ def _ticket_support(
         )
         if not phone:
             notice = N_("Thank you. We counted you as another resident with this problem.")
-        if request.headers.get("hx-request") == "true":
+        if is_htmx(request):
             return render(
                 request,
                 "tickets/_support.html",

@@ -87,3 +87,17 @@ def test_filter_by_street_without_javascript(new_context: ContextFactory) -> Non
     main = page.locator("main").inner_text()
     assert "路灯坏了" not in main and "张" not in main and "5678" not in main, main
     expect(page.locator("ol.timeline > li")).to_have_count(1)
+
+
+def test_me_too_with_a_bad_phone_says_so_in_place(new_context: ContextFactory) -> None:
+    """With JavaScript the "me too" form answers in place: a refused number shows its message too."""
+    page = new_context().new_page()
+    code = report_ticket(page, phone="13812345678")
+    stranger = new_context().new_page()
+    stranger.goto(f"/t/{code}")
+    stranger.locator("#support-phone").fill("12345")
+    with stranger.expect_response(lambda r: r.url.endswith("/support")) as answer:
+        stranger.locator("#support button[type=submit], section.support button[type=submit]").first.click()
+    assert answer.value.status == 422
+    expect(stranger.locator("#support-phone-error")).to_be_visible()
+    expect(stranger).to_have_url(re.compile(rf"/t/{code}$"))  # no page load: answered in place

@@ -326,3 +326,10 @@ def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Ses
     )
     assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
     assert len(tickets(db)) == 2
+
+
+def test_a_history_restore_gets_the_whole_board_not_the_fragment(client: PageClient) -> None:
+    fragment = client.get("/tickets", headers={"HX-Request": "true"})
+    assert "<h1" not in fragment.text
+    restore = client.get("/tickets", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<h1" in restore.text and "</html>" in restore.text
