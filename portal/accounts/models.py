@@ -90,4 +90,6 @@ AUDIT_LABELS = {
     "update": N_("Changed details"),
     "evaluate-self": N_("Self-evaluation"),
     "evaluate-mutual": N_("Mutual evaluation"),
+    "evaluate-peer": N_("Peer evaluation"),
+    "ask-peer": N_("Asked a department for a peer evaluation"),
 }
