@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import TooManyRequestsException
 from sqlalchemy.engine import Engine
 
 from portal.db import make_engine
@@ -54,3 +55,38 @@ def public_base_url(request: Request[Any, Any, Any]) -> str:
 def client_address(request: Request[Any, Any, Any]) -> str:
     client = request.client
     return client.host if client else "unknown"
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+def rate_limit(
+    request: Request[Any, Any, Any], services: Services, name: str, key: str | None = None
+) -> None:
+    """Count one hit of the named limit (per address unless ``key`` says otherwise); 429 when spent."""
+    verdict = services.limiter.hit(name, key or client_address(request), services.settings.rate_limits[name])
+    if not verdict.allowed:
+        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+
+
+def limit_guessing(
+    request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
+) -> None:
+    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket.
+    (A rating link's 40-bit token needs only the limit per address: see ``_follow_rating_link``.)"""
+    rate_limit(request, services, "unlock")
+    if per_ticket:
+        rate_limit(request, services, "unlock", key=f"code:{code}")
+
+
+def refuse_while_guessing(
+    request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
+) -> None:
+    """While a guessing limit is spent, even a right answer is refused (without counting a try), so
+    that a flood of guesses cannot tell a hit from the refusals."""
+    limit = services.settings.rate_limits["unlock"]
+    keys = [client_address(request)] + ([f"code:{code}"] if per_ticket else [])
+    for key in keys:
+        verdict = services.limiter.peek("unlock", key, limit)
+        if not verdict.allowed:
+            raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})

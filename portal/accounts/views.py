@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlmodel import Session, col, func, select
@@ -23,7 +22,7 @@ from portal.accounts.auth import (
 )
 from portal.accounts.models import AUDIT_LABELS, ROLE_LABELS, AuditEntry, StaffRole
 from portal.i18n import N_
-from portal.services import client_address, services_of
+from portal.services import client_address, rate_limit, services_of
 from portal.templating import render
 from portal.tickets.models import Ticket
 from portal.web import in_thread, page_of
@@ -57,9 +56,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
 def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     services = services_of(request)
     address = client_address(request)
-    verdict = services.limiter.hit("login", address, services.settings.rate_limits["login"])
-    if not verdict.allowed:
-        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+    rate_limit(request, services, "login")
     username = str(form.get("username", ""))[:60]
     password = str(form.get("password", ""))[:200]
     target = _safe_next(str(form.get("next", "/staff")))

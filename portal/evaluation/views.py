@@ -15,11 +15,11 @@ from portal.evaluation.links import follower_for_token, remember_rater, remember
 from portal.evaluation.models import LEVELS, SOLVED
 from portal.evaluation.service import RatingError, rater_for_digits, submit_rating
 from portal.i18n import N_
-from portal.services import Services, public_base_url, services_of
+from portal.services import Services, limit_guessing, public_base_url, refuse_while_guessing, services_of
 from portal.templating import render
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
-from portal.tickets.views import limit_guessing, refuse_while_guessing, ticket_or_404
+from portal.tickets.views import ticket_or_404
 from portal.web import in_thread, page_of
 
 TOKEN_MAX = 40
@@ -90,7 +90,7 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
         rater = _known_rater(request, services, session, ticket)
         known = rater is not None
         if rater is None:
-            limit_guessing(request, services, ticket)
+            limit_guessing(request, services, ticket.code)
             digits = form.get("digits", "").strip()
             rater = (
                 rater_for_digits(session, ticket, digits) if len(digits) == 4 and digits.isdigit() else None
@@ -126,11 +126,11 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
         # Only the limit per address: a ticket's code is public, and a limit per ticket would let a
         # few bad requests lock every resident's genuine link out. 8 characters of base32 are 2^40
         # tokens; at 5 tries per address per 15 minutes, guessing one takes lifetimes.
-        refuse_while_guessing(request, services, ticket, per_ticket=False)
+        refuse_while_guessing(request, services, ticket.code, per_ticket=False)
         follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
     headers = {"Cache-Control": "no-store"}
     if follower is None:  # mistyped, forged, or from an earlier round
-        limit_guessing(request, services, ticket, per_ticket=False)
+        limit_guessing(request, services, ticket.code, per_ticket=False)
         return Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
     response: Response[Any] = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
     remember_rater(request, response, services.settings, ticket, follower)

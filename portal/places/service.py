@@ -11,7 +11,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from portal.places.models import Community, GridCell, Street
+from portal.places.models import GridCell
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,3 @@ class GridLocator:
     def invalidate(self) -> None:
         with self._lock:
             self._index = None
-
-
-def streets_with_communities(session: Session) -> list[tuple[Street, list[Community]]]:
-    streets = list(session.exec(select(Street).order_by(col(Street.position), col(Street.id))))
-    communities = list(session.exec(select(Community).order_by(col(Community.id))))
-    by_street: dict[int, list[Community]] = {}
-    for community in communities:
-        by_street.setdefault(community.street_id, []).append(community)
-    return [(street, by_street.get(street.id or 0, [])) for street in streets]

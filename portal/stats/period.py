@@ -33,9 +33,6 @@ class Period:
         """The first moment after the period."""
         return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=DISTRICT_TZ)
 
-    def holds(self, moment: datetime) -> bool:
-        return self.start_at <= moment < self.end_at
-
     @property
     def is_month(self) -> bool:
         return (

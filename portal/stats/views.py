@@ -18,14 +18,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from portal.i18n import N_, Translator
-from portal.services import Services, services_of
+from portal.services import Services, rate_limit, services_of
 from portal.stats import charts
 from portal.stats.facts import freshness, load_facts, ticket_details
 from portal.stats.figures import DEFINITIONS, Weights
 from portal.stats.period import Period, PeriodError, current_month, parse_period, today
 from portal.stats.report import FIGURE_COLUMNS, GROUPINGS, TICKET_COLUMNS, Report, build_report, ticket_rows
 from portal.templating import cached_page, render, render_and_cache
-from portal.tickets.views import rate_limit
 from portal.web import in_thread, page_of
 
 RATES = (

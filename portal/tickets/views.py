@@ -9,7 +9,7 @@ import segno
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
@@ -22,7 +22,7 @@ from portal.evaluation.service import rounds_of
 from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
-from portal.services import Services, client_address, public_base_url, services_of
+from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
 from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
@@ -45,14 +45,6 @@ from portal.web import in_thread, is_htmx, page_of
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
 LAST_REPORT_SECONDS = 15 * 60
-
-
-def rate_limit(
-    request: Request[Any, Any, Any], services: Services, name: str, key: str | None = None
-) -> None:
-    verdict = services.limiter.hit(name, key or client_address(request), services.settings.rate_limits[name])
-    if not verdict.allowed:
-        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -166,14 +158,10 @@ def _kept_photos(services: Services, raw: ReportInput, errors: FormErrors) -> li
     if not isinstance(payload, list):
         return []
     entries = [p for p in payload if isinstance(p, dict)][:MAX_PHOTOS]
-    kept = [p for p in entries if _stored(services, str(p.get("d", "")))]
+    kept = [p for p in entries if services.media.keep(str(p.get("d", "")))]
     if len(kept) < len(entries):
         errors.add("photos", N_("Your earlier photos are no longer kept. Please choose them again."))
     return kept
-
-
-def _stored(services: Services, digest: str) -> bool:
-    return services.media.keep(digest)
 
 
 def store_uploads(
@@ -233,7 +221,7 @@ def _handle_report(
         session.commit()
     if created and ticket.reporter_phone:
         t = page_of(request).t
-        link = _absolute(request, services, f"/t/{ticket.code}")
+        link = f"{public_base_url(request)}/t/{ticket.code}"
         services.sms.send(
             ticket.reporter_phone,
             t.gettext("Jimei: report %(code)s received. Follow it at %(link)s", code=ticket.code, link=link),
@@ -276,10 +264,6 @@ def _same_report_just_sent(
     return service.find_by_key(session, str(last.get("k", "")))
 
 
-def _absolute(request: Request[Any, Any, Any], services: Services, path: str) -> str:
-    return f"{public_base_url(request)}{path}"
-
-
 def qr_svg(url: str, *, scale: int = 4) -> Markup:
     qr = segno.make(url, error="m")
     return Markup(qr.svg_inline(scale=scale, dark="#000", light="#fff", omitsize=False))  # noqa: S704
@@ -298,7 +282,7 @@ def report_done(
     )
     if ticket is None:
         raise NotFoundException()
-    url = _absolute(request, services, f"/t/{ticket.code}")
+    url = f"{public_base_url(request)}/t/{ticket.code}"
     return render(
         request,
         "report/done.html",
@@ -362,29 +346,6 @@ def report_locate(
 
 
 # --- the ticket's page -----------------------------------------------------------------------
-
-
-def limit_guessing(
-    request: Request[Any, Any, Any], services: Services, ticket: Ticket, *, per_ticket: bool = True
-) -> None:
-    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket.
-    (A rating link's 40-bit token needs only the limit per address: see ``_follow_rating_link``.)"""
-    rate_limit(request, services, "unlock")
-    if per_ticket:
-        rate_limit(request, services, "unlock", key=f"code:{ticket.code}")
-
-
-def refuse_while_guessing(
-    request: Request[Any, Any, Any], services: Services, ticket: Ticket, *, per_ticket: bool = True
-) -> None:
-    """While a guessing limit is spent, even a right answer is refused (without counting a try), so
-    that a flood of guesses cannot tell a hit from the refusals."""
-    limit = services.settings.rate_limits["unlock"]
-    keys = [client_address(request)] + ([f"code:{ticket.code}"] if per_ticket else [])
-    for key in keys:
-        verdict = services.limiter.peek("unlock", key, limit)
-        if not verdict.allowed:
-            raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
 
 
 def ticket_or_404(session: Session, code: str) -> Ticket:
@@ -465,7 +426,7 @@ def ticket_qr(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[bytes]:
     ticket = ticket_or_404(db_session, code)
-    url = _absolute(request, services_of(request), f"/t/{ticket.code}")
+    url = f"{public_base_url(request)}/t/{ticket.code}"
     svg = str(qr_svg(url, scale=8))
     return Response(
         content=('<?xml version="1.0" encoding="utf-8"?>\n' + svg).encode(),
@@ -476,7 +437,7 @@ def ticket_qr(
 
 def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket, digits: str) -> str | None:
     """None when the digits match the reporter's phone; otherwise the message to show."""
-    limit_guessing(request, services, ticket)
+    limit_guessing(request, services, ticket.code)
     digits = clean_text(digits)
     if not (len(digits) == 4 and digits.isdigit()):
         return N_("Enter the last four digits of the phone number given with the report.")

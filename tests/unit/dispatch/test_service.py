@@ -14,6 +14,7 @@ from portal.dispatch import service as dispatch
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.links import rating_token
 from portal.services import Services
+from portal.sms import MAX_SMS_CHARS
 from portal.tickets.forms import CleanReport
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Follower, Ticket, TicketEvent
@@ -81,7 +82,7 @@ def test_the_whole_way_through(db: Session, services: Services, people: dict[str
     department = db.get(Department, people["dept"].department_id)
     assert department is not None
     # the report's receipt is sent by the view; here: dispatched (naming the department) and resolved
-    assert len(texts) == 2 and all(ticket.code in t and len(t) <= 70 for t in texts)
+    assert len(texts) == 2 and all(ticket.code in t and len(t) <= MAX_SMS_CHARS for t in texts)
     reporter = db.exec(select(Follower).where(Follower.ticket_id == ticket.id)).one()
     token = rating_token(services.settings.secret_key, ticket.id or 0, reporter.id or 0, ticket.round)
     assert department.name_zh_hans in texts[0]
