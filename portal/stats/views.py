@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -18,6 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from portal.i18n import N_, Translator
+from portal.pagecache import LruCache
 from portal.services import Services, rate_limit, services_of
 from portal.stats import charts
 from portal.stats.facts import freshness, load_facts, ticket_details
@@ -34,15 +34,27 @@ RATES = (
 )
 
 
-def _asked(request: Request[Any, Any, Any]) -> tuple[str, str, str, str]:
+@dataclass(frozen=True)
+class Asked:
+    """What the reader asked for, read and checked once per request."""
+
+    month: str
+    start: str
+    end: str
+    grouping: str
+    period: Period | None
+    refusal: str = ""  # the message id when the period makes no sense
+
+
+def _asked(request: Request[Any, Any, Any]) -> Asked:
     q = request.query_params
     grouping = q.get("by", "department")
-    return (
-        str(q.get("month", ""))[:20],
-        str(q.get("from", ""))[:20],
-        str(q.get("to", ""))[:20],
-        grouping if grouping in GROUPINGS else "department",
-    )
+    month, start, end = (str(q.get(name, ""))[:20] for name in ("month", "from", "to"))
+    grouping = grouping if grouping in GROUPINGS else "department"
+    try:
+        return Asked(month, start, end, grouping, parse_period(month, start, end))
+    except PeriodError as refused:
+        return Asked(month, start, end, grouping, None, refused.message)
 
 
 def _weights(services: Services) -> Weights:
@@ -67,32 +79,23 @@ class ReportCache:
     """
 
     def __init__(self, max_entries: int = 64) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Hashable, float, object]] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
+        self._entries: LruCache[tuple[Hashable, float, object]] = LruCache(max_entries)
 
     def stamp_for(self, key: Hashable, current: Hashable, max_age: float) -> Hashable:
-        with self._lock:
-            entry = self._entries.get(key)
+        entry = self._entries.get(key)
         if entry is not None and (entry[0] == current or time.monotonic() - entry[1] < max_age):
             return entry[0]
         return current
 
     def get(self, key: Hashable, stamp: Hashable) -> object | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            return entry[2] if entry is not None and entry[0] == stamp else None
+        entry = self._entries.get(key)
+        return entry[2] if entry is not None and entry[0] == stamp else None
 
     def put(self, key: Hashable, stamp: Hashable, report: object) -> None:
-        with self._lock:
-            self._entries[key] = (stamp, time.monotonic(), report)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._entries.put(key, (stamp, time.monotonic(), report))
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 def _cached_report(
@@ -129,45 +132,41 @@ def _cache_key(what: str, period: Period | None, grouping: str, locale: str) -> 
     return (what, period, grouping, locale) if what == "figures" else (what, period)
 
 
-def _stamp(request: Request[Any, Any, Any], services: Services, what: str = "figures") -> Hashable:
+def _stamp(
+    request: Request[Any, Any, Any], services: Services, asked: Asked, what: str = "figures"
+) -> Hashable:
     """The freshness stamp the answer is built for: the data's own, or a recent report's."""
     with services.reader.connect() as connection:
         current = freshness(connection)
-    month, start, end, grouping = _asked(request)
-    try:
-        period: Period | None = parse_period(month, start, end)
-    except PeriodError:
-        period = None
     cache: ReportCache = (
         request.app.state.stats_tickets if what == "tickets" else request.app.state.stats_reports
     )
-    key = _cache_key(what, period, grouping, page_of(request).t.locale)
+    key = _cache_key(what, asked.period, asked.grouping, page_of(request).t.locale)
     return cache.stamp_for(key, current, services.settings.stats_max_age)
 
 
 @get("/stats")
 async def stats_page(request: Request[Any, Any, Any]) -> Response[str]:
     services = services_of(request)
-    stamp = _stamp(request, services)
+    asked = _asked(request)
+    stamp = _stamp(request, services, asked)
     key = ("stats", stamp, services.reference.stamp, today())
     return cached_page(request, key, "stats/page.html") or await in_thread(
-        _stats_page, request, services, key, stamp
+        _stats_page, request, services, key, stamp, asked
     )
 
 
 def _stats_page(
-    request: Request[Any, Any, Any], services: Services, key: tuple[Any, ...], stamp: Hashable
+    request: Request[Any, Any, Any], services: Services, key: tuple[Any, ...], stamp: Hashable, asked: Asked
 ) -> Response[str]:
     t = page_of(request).t
-    month, start, end, grouping = _asked(request)
-    try:
-        period = parse_period(month, start, end)
-    except PeriodError as refused:
-        form = {"month": month, "from": start, "to": end, "by": grouping}
+    period, grouping = asked.period, asked.grouping
+    if period is None:
+        form = {"month": asked.month, "from": asked.start, "to": asked.end, "by": grouping}
         refusal: dict[str, Any] = {
             "form": form,
             # the message goes beside the days when the reader gave days, else beside the month
-            "errors": {"from" if start or end else "period": t.gettext(refused.message)},
+            "errors": {"from" if asked.start or asked.end else "period": t.gettext(asked.refusal)},
             "report": None,
         }
         return render(request, "stats/page.html", {**refusal, **_choices(t)}, status_code=400)
@@ -225,22 +224,22 @@ def _choices(t: Translator) -> dict[str, Any]:
 @get("/stats/{name:str}")
 async def stats_download(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
     services = services_of(request)
-    what = name.partition(".")[0]
-    return await in_thread(_download, request, services, name, _stamp(request, services, what))
-
-
-def _download(
-    request: Request[Any, Any, Any], services: Services, name: str, stamp: Hashable
-) -> Response[Any]:
     what, _, fmt = name.partition(".")
     if what not in {"figures", "tickets"} or fmt not in {"csv", "json"}:
         raise NotFoundException()
+    asked = _asked(request)
+    return await in_thread(
+        _download, request, services, what, fmt, asked, _stamp(request, services, asked, what)
+    )
+
+
+def _download(
+    request: Request[Any, Any, Any], services: Services, what: str, fmt: str, asked: Asked, stamp: Hashable
+) -> Response[Any]:
     t = page_of(request).t
-    month, start, end, grouping = _asked(request)
-    try:
-        period = parse_period(month, start, end)
-    except PeriodError as refused:
-        message = t.gettext(refused.message)
+    period, grouping = asked.period, asked.grouping
+    if period is None:
+        message = t.gettext(asked.refusal)
         if fmt == "json":
             return _json({"error": message}, status=400)
         return Response(message + "\n", status_code=400, media_type="text/plain; charset=utf-8")
