@@ -21,6 +21,10 @@ class StaffRole(StrEnum):
     GRID_WORKER = "grid_worker"
 
 
+CENTRE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.DISPATCHER})
+"""The command centre: sees every ticket, dispatches, supervises, gives the mutual evaluation."""
+
+
 ROLE_LABELS = {
     StaffRole.ADMIN: N_("Administrator"),
     StaffRole.DISPATCHER: N_("Dispatcher (command centre)"),

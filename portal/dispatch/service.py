@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from portal.accounts.models import StaffRole, StaffUser
+from portal.accounts.models import CENTRE_ROLES, StaffRole, StaffUser
 from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Category, Department
@@ -37,7 +37,7 @@ class ActionError(Exception):
 
 
 def lifecycle_role(user: StaffUser) -> Role:
-    if user.role in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+    if user.role in CENTRE_ROLES:
         return Role.DISPATCHER
     if user.role == StaffRole.DEPARTMENT:
         return Role.DEPARTMENT
@@ -48,7 +48,7 @@ def may_see(session: Session, user: StaffUser, ticket: Ticket) -> bool:
     """Dispatchers see every ticket; department staff their own department's orders, and the tickets
     the centre asked their department to evaluate, for the round asked about (read-only: every step
     checks the handler). Once the ticket goes round again, that round's peers no longer see it."""
-    if user.role in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+    if user.role in CENTRE_ROLES:
         return True
     if user.role != StaffRole.DEPARTMENT or user.department_id is None:
         return False

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
-from portal.accounts.models import StaffRole
+from portal.accounts.models import CENTRE_ROLES, StaffRole
 from portal.accounts.views import staff_context
 from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
@@ -40,8 +40,8 @@ from portal.tickets.models import Ticket, TicketEvent
 from portal.tickets.views import read_uploads, store_uploads, ticket_or_404
 from portal.web import in_thread, page_of
 
-CENTRE = [StaffRole.ADMIN, StaffRole.DISPATCHER]
-HANDLERS = [StaffRole.ADMIN, StaffRole.DISPATCHER, StaffRole.DEPARTMENT]
+CENTRE = sorted(CENTRE_ROLES)
+HANDLERS = [*CENTRE, StaffRole.DEPARTMENT]
 QUEUE_LIMIT = 100
 
 

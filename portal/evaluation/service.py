@@ -10,6 +10,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from portal.accounts.models import CENTRE_ROLES, StaffRole
+from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Department
 from portal.dispatch.models import OrderKind
@@ -144,10 +146,8 @@ def asked_of(session: Session, ticket: Ticket, department_id: int | None) -> boo
 
 def ask_peer(ctx: Any, ticket: Ticket, department_id: int | None) -> PeerRequest:
     """The command centre asks another active department to evaluate the current round."""
-    from portal.accounts.models import StaffRole
-    from portal.accounts.service import audit
 
-    if ctx.user.role not in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+    if ctx.user.role not in CENTRE_ROLES:
         raise RatingError(N_("Only the command centre asks other departments to evaluate."))
     if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
         raise RatingError(N_("A ticket is evaluated after it is resolved."))
@@ -196,12 +196,11 @@ def pending_peer_requests(session: Session, department_id: int | None) -> list[t
 
 
 def _may_evaluate(ctx: Any, ticket: Ticket, kind: str) -> None:
-    from portal.accounts.models import StaffRole
 
     role, own = ctx.user.role, ctx.user.department_id
     if kind == "self" and not (role == StaffRole.DEPARTMENT and own == ticket.department_id):
         raise RatingError(N_("Only the handling department evaluates its own work."))
-    if kind == "mutual" and role not in {StaffRole.ADMIN, StaffRole.DISPATCHER}:
+    if kind == "mutual" and role not in CENTRE_ROLES:
         raise RatingError(N_("Only the command centre gives the mutual evaluation."))
     if kind == "peer" and not (
         role == StaffRole.DEPARTMENT and own != ticket.department_id and asked_of(ctx.session, ticket, own)
@@ -218,7 +217,6 @@ def evaluate(
     department's evaluation (when the centre asked for it) of the current round's result, with a
     required reason. A poor mutual evaluation (by ``rule``) of a resolved ticket opens a supervision
     order, as a poor rating does; a peer's evaluation informs, and opens none by itself."""
-    from portal.accounts.service import audit
 
     _may_evaluate(ctx, ticket, kind)
     if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
