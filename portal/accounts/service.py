@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, func, select
 
 from portal.accounts.models import AuditEntry, StaffRole, StaffUser
 from portal.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -152,7 +153,5 @@ AUDIT_KEEP_DAYS = 190  # at least six months
 def prune_audit_log(session: Session, now: datetime | None = None) -> int:
     """Delete entries older than the retention period (kept at least six months)."""
     cutoff = (now or utcnow()) - timedelta(days=AUDIT_KEEP_DAYS)
-    old = list(session.exec(select(AuditEntry).where(AuditEntry.at < cutoff)))
-    for entry in old:
-        session.delete(entry)
-    return len(old)
+    result = session.execute(delete(AuditEntry).where(col(AuditEntry.at) < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)  # a bulk delete: one statement, not a row each

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from portal.accounts.models import CENTRE_ROLES, StaffRole, StaffUser
 from portal.accounts.service import audit
@@ -282,7 +282,9 @@ def _close_orders(ctx: Context, ticket: Ticket, status: str) -> None:
 
 
 def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) -> None:
-    start = len(list(ctx.session.exec(select(Photo.id).where(Photo.ticket_id == ticket.id))))
+    start = ctx.session.exec(
+        select(func.count()).select_from(Photo).where(Photo.ticket_id == ticket.id)
+    ).one()
     for offset, photo in enumerate(photos):
         ctx.session.add(
             Photo(

@@ -33,3 +33,18 @@ def test_the_jobs_remove_unused_photos_and_keep_the_tickets_own(
     assert "1 unused photo(s) removed" in run_jobs(services)
     assert services.media.open_bytes(orphan, "full") is None
     assert services.media.open_bytes(kept.digest, "full") and services.media.open_bytes(kept.digest, "thumb")
+
+
+def test_the_jobs_remove_audit_entries_past_retention(db: Session, services: Services) -> None:
+    from datetime import timedelta
+
+    from portal.accounts.models import AuditEntry
+    from portal.accounts.service import AUDIT_KEEP_DAYS
+    from portal.db import utcnow
+
+    db.add(AuditEntry(action="login", username="old", at=utcnow() - timedelta(days=AUDIT_KEEP_DAYS + 1)))
+    db.add(AuditEntry(action="login", username="recent", at=utcnow() - timedelta(days=10)))
+    db.commit()
+    assert "audit log: 1 entries past retention removed" in run_jobs(services, photos=False)
+    db.expire_all()
+    assert [e.username for e in db.exec(select(AuditEntry))] == ["recent"]
