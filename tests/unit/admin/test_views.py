@@ -78,6 +78,13 @@ def test_departments_and_categories_are_rows_not_code(client: PageClient, db: Se
             admin, "/staff/admin/categories", slug="no-water", **{**category, "resolution_days": "0"}
         )
         assert backwards.status_code == 422
+        # what the admin typed is still there to correct, not the defaults
+        assert (
+            'value="家里或小区停水。"' in backwards.text
+            and 'name="response_hours" type="text" inputmode="numeric" maxlength="3" value="2"'
+            in backwards.text
+        )
+        assert f'<option value="{water.id}" selected>' in backwards.text
         assert post(admin, "/staff/admin/categories", slug="no-water", **category).status_code == 303
     assert "自来水停水" in client.get("/report?lang=zh-Hans").text  # residents can choose it at once
 
