@@ -106,7 +106,7 @@
         var item = document.createElement("li");
         var img = document.createElement("img");
         img.src = URL.createObjectURL(file);
-        img.alt = (index + 1) + ": " + file.name;
+        img.alt = (list.getAttribute("data-alt") || "#").replace("#", String(index + 1));
         item.appendChild(img);
         list.appendChild(item);
       });
