@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 from shapely import STRtree
@@ -46,18 +47,23 @@ class GridIndex:
 
 
 class GridLocator:
-    """Builds the index on first use and rebuilds it when told the grid changed."""
+    """Builds the index on first use, rebuilds it at once when this instance changed the grid, and at
+    most ``ttl`` seconds after another instance did (as ``ReferenceCache`` does for names)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
         self._engine = engine
+        self._ttl = ttl
         self._index: GridIndex | None = None
+        self._loaded = 0.0
         self._lock = threading.Lock()
 
     def index(self) -> GridIndex:
         with self._lock:
-            if self._index is None:
+            now = time.monotonic()
+            if self._index is None or now - self._loaded > self._ttl:
                 with Session(self._engine) as session:
                     self._index = GridIndex(list(session.exec(select(GridCell).order_by(col(GridCell.id)))))
+                self._loaded = now
             return self._index
 
     def locate(self, lat: float, lng: float) -> GridMatch | None:

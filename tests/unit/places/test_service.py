@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -24,3 +25,16 @@ def test_every_cell_finds_itself(db: Session) -> None:
 def test_points_outside_the_district_match_nothing(services: Services) -> None:
     assert services.locator.locate(39.9042, 116.4074) is None  # Beijing
     assert services.locator.locate(24.45, 118.08) is None  # Xiamen Island, not Jimei
+
+
+def test_another_instances_grid_change_is_seen_within_the_ttl(engine: Any, monkeypatch: Any) -> None:
+    """Two instances: the one that did not save the change notices it once its copy is old."""
+    from portal.places import service as places
+
+    clock = [1000.0]
+    monkeypatch.setattr(places.time, "monotonic", lambda: clock[0])
+    other = places.GridLocator(engine, ttl=60)
+    before = other.index()
+    assert other.index() is before  # fresh: no reload
+    clock[0] += 61
+    assert other.index() is not before  # old: read again, so an edit elsewhere shows up
