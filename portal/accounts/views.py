@@ -21,6 +21,7 @@ from portal.accounts.auth import (
     staff_guard,
 )
 from portal.accounts.models import AUDIT_LABELS, ROLE_LABELS, AuditEntry, StaffRole
+from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
 from portal.services import client_address, rate_limit, services_of
 from portal.templating import render
@@ -169,6 +170,9 @@ def audit_log(
             "page_url": lambda n: f"/staff/audit?page={n}",
             "AUDIT_LABELS": AUDIT_LABELS,
             "ticket_codes": codes,
+            "detail_of": lambda entry: describe_audit_detail(
+                page_of(request).t, services_of(request).reference.get(), entry.action, entry.detail
+            ),
         },
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Any
 
@@ -22,6 +21,7 @@ from portal.db import utcnow
 from portal.directory.service import Reference
 from portal.dispatch import service as steps
 from portal.dispatch.models import ORDER_KIND_LABELS, SupervisionOrder
+from portal.dispatch.notes import describe_update
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.evaluation.service import (
     RatingError,
@@ -194,36 +194,13 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
     }
 
 
-UPDATE_WORDS = {
-    "public": N_("Now visible to everyone"),
-    "private": N_("Now visible only to the reporter and staff"),
-    "urgent": N_("Marked urgent"),
-    "normal priority": N_("Marked normal priority"),
-}
-_PHOTO_STEP = re.compile(r"photo \d+ (approved|hidden)")
-
-
 def internal_note(t: Translator, reference: Reference, event: TicketEvent) -> str:
-    """The internal note in the reader's words: detail updates are recorded as short machine text
-    (``category=road-damage, urgent``), written out here with today's names."""
-    if event.action != Action.UPDATE.value:
-        return event.internal_note
-    parts = []
-    for token in filter(None, event.internal_note.split(", ")):
-        key, _, value = token.partition("=")
-        photo = _PHOTO_STEP.fullmatch(token)
-        if key == "category" and (category := reference.category_by_slug.get(value)):
-            parts.append(t.gettext(N_("Kind of problem changed to %(name)s"), name=category.name(t.locale)))
-        elif key == "community" and (community := reference.community_by_slug.get(value)):
-            parts.append(t.gettext(N_("Community changed to %(name)s"), name=community.name(t.locale)))
-        elif token in UPDATE_WORDS:
-            parts.append(t.gettext(UPDATE_WORDS[token]))
-        elif photo:
-            approved = photo.group(1) == "approved"
-            parts.append(t.gettext(N_("A photo was made public") if approved else N_("A photo was hidden")))
-        else:
-            parts.append(token)
-    return t.gettext(N_("; ")).join(parts)
+    """The internal note in the reader's words (detail updates are recorded as short machine text)."""
+    return (
+        describe_update(t, reference, event.internal_note)
+        if event.action == Action.UPDATE.value
+        else event.internal_note
+    )
 
 
 @get("/t/{code:str}", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)

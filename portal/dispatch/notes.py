@@ -1,0 +1,51 @@
+"""Staff steps recorded as short machine text (in events and the audit log), written out in the
+reader's words with today's names."""
+
+from __future__ import annotations
+
+import re
+
+from portal.directory.service import Reference
+from portal.dispatch.models import ORDER_KIND_LABELS, OrderKind
+from portal.i18n import N_, Translator
+
+UPDATE_WORDS = {
+    "public": N_("Now visible to everyone"),
+    "private": N_("Now visible only to the reporter and staff"),
+    "urgent": N_("Marked urgent"),
+    "normal priority": N_("Marked normal priority"),
+}
+_PHOTO_STEP = re.compile(r"photo \d+ (approved|hidden)")
+
+
+def describe_update(t: Translator, reference: Reference, text: str) -> str:
+    """``category=road-damage, urgent`` → "Kind of problem changed to 道路破损; Marked urgent"."""
+    parts = []
+    for token in filter(None, text.split(", ")):
+        key, _, value = token.partition("=")
+        photo = _PHOTO_STEP.fullmatch(token)
+        if key == "category" and (category := reference.category_by_slug.get(value)):
+            parts.append(t.gettext(N_("Kind of problem changed to %(name)s"), name=category.name(t.locale)))
+        elif key == "community" and (community := reference.community_by_slug.get(value)):
+            parts.append(t.gettext(N_("Community changed to %(name)s"), name=community.name(t.locale)))
+        elif token in UPDATE_WORDS:
+            parts.append(t.gettext(UPDATE_WORDS[token]))
+        elif photo:
+            approved = photo.group(1) == "approved"
+            parts.append(t.gettext(N_("A photo was made public") if approved else N_("A photo was hidden")))
+        else:
+            parts.append(token)
+    return t.gettext(N_("; ")).join(parts)
+
+
+def describe_audit_detail(t: Translator, reference: Reference, action: str, detail: str) -> str:
+    """An audit entry's detail: updates and supervision orders in words, anything else as recorded."""
+    if action == "update":
+        return describe_update(t, reference, detail)
+    if action == "supervise":
+        kind, _, reason = detail.partition(": ")
+        if kind in {k.value for k in OrderKind}:
+            return t.gettext(
+                N_("%(who)s: %(what)s"), who=t.gettext(ORDER_KIND_LABELS[OrderKind(kind)]), what=reason
+            )
+    return detail
