@@ -6,8 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import threading
 import time
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,41 +54,51 @@ class Limiter(Protocol):
 
 
 class MemoryLimiter:
-    """Fixed-window counters in this process: right for the single-instance default."""
+    """Sliding-window counters in this process: right for the single-instance default.
+
+    A hit counts for exactly ``limit.seconds`` after it, so no burst fits across a window edge
+    (fixed windows let twice the limit through around each edge)."""
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, str, int], int] = {}
+        self._hits: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
+
+    def _recent(self, name: str, key: str, seconds: int, now: float) -> deque[float]:
+        hits = self._hits.setdefault((name, key), deque())
+        while hits and hits[0] <= now - seconds:
+            hits.popleft()
+        return hits
 
     def hit(self, name: str, key: str, limit: RateLimit) -> Verdict:
         now = time.time()
-        window = int(now // limit.seconds)
         with self._lock:
-            if len(self._counts) > 100_000:  # old windows are never read again
-                self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
-            slot = (name, key, window)
-            count = self._counts.get(slot, 0) + 1
-            self._counts[slot] = count
-        if count > limit.count:
-            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
-        return Verdict(True)
+            if len(self._hits) > 100_000:  # forget keys that went quiet
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - 86400}
+            hits = self._recent(name, key, limit.seconds, now)
+            verdict = _verdict(hits, limit, now)
+            if verdict.allowed:  # a refused try is not counted: waiting out the answer always works
+                hits.append(now)
+            return verdict
 
     def peek(self, name: str, key: str, limit: RateLimit) -> Verdict:
         now = time.time()
-        window = int(now // limit.seconds)
         with self._lock:
-            count = self._counts.get((name, key, window), 0)
-        if count >= limit.count:
-            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
-        return Verdict(True)
+            return _verdict(self._recent(name, key, limit.seconds, now), limit, now)
 
     def reset(self) -> None:
         with self._lock:
-            self._counts.clear()
+            self._hits.clear()
+
+
+def _verdict(hits: Sequence[float], limit: RateLimit, now: float) -> Verdict:
+    """Whether one more hit fits; if not, how long until the oldest counted hit leaves the window."""
+    if len(hits) < limit.count:
+        return Verdict(True)
+    return Verdict(False, int(min(hits) + limit.seconds - now) + 1)
 
 
 class RedisLimiter:
-    """The same counters in Redis, shared by every app instance."""
+    """The same sliding windows in Redis (a sorted set of hit times per key), shared by every instance."""
 
     def __init__(self, url: str, prefix: str = "portal:rl") -> None:
         import redis
@@ -95,23 +108,24 @@ class RedisLimiter:
 
     def hit(self, name: str, key: str, limit: RateLimit) -> Verdict:
         now = time.time()
-        window = int(now // limit.seconds)
-        redis_key = f"{self._prefix}:{name}:{key}:{window}"
-        pipe = self._redis.pipeline()
-        pipe.incr(redis_key)
+        redis_key = f"{self._prefix}:{name}:{key}"
+        member = f"{now}:{secrets.token_hex(4)}"
+        pipe = self._redis.pipeline()  # MULTI/EXEC: the instances' hits never interleave inside it
+        pipe.zremrangebyscore(redis_key, 0, now - limit.seconds)
+        pipe.zadd(redis_key, {member: now})
+        pipe.zrange(redis_key, 0, -1, withscores=True)
         pipe.expire(redis_key, limit.seconds + 1)
-        count = int(pipe.execute()[0])
-        if count > limit.count:
-            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
-        return Verdict(True)
+        others = [score for name_, score in pipe.execute()[2] if name_.decode() != member]
+        verdict = _verdict(others, limit, now)
+        if not verdict.allowed:
+            self._redis.zrem(redis_key, member)  # a refused try is not counted
+        return verdict
 
     def peek(self, name: str, key: str, limit: RateLimit) -> Verdict:
         now = time.time()
-        window = int(now // limit.seconds)
-        count = int(self._redis.get(f"{self._prefix}:{name}:{key}:{window}") or 0)
-        if count >= limit.count:
-            return Verdict(False, int((window + 1) * limit.seconds - now) + 1)
-        return Verdict(True)
+        redis_key = f"{self._prefix}:{name}:{key}"
+        hits: Any = self._redis.zrangebyscore(redis_key, f"({now - limit.seconds}", "+inf", withscores=True)
+        return _verdict([float(score) for _, score in hits], limit, now)
 
     def reset(self) -> None:
         for key in self._redis.scan_iter(f"{self._prefix}:*"):
