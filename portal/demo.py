@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -18,7 +18,10 @@ from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user, find_user
 from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.dispatch.models import OrderKind, SupervisionOrder
+from portal.dispatch.service import issue_order
 from portal.evaluation.models import Rating
+from portal.i18n import N_, translator
 from portal.media import MediaStore, process_photo
 from portal.places.models import Community, GridCell, Street
 from portal.settings import get_settings
@@ -26,6 +29,7 @@ from portal.tickets.codes import ALPHABET
 from portal.tickets.lifecycle import Action, Role, Status
 from portal.tickets.models import Photo, Ticket
 from portal.tickets.service import record_event
+from portal.worktime import add_working_days, add_working_hours
 
 
 def _names(names: data.Names) -> dict[str, str]:
@@ -169,11 +173,25 @@ HOURS_AFTER = {
     Action.DISPATCH: 2,
     Action.REJECT: 3,
     Action.MERGE: 3,
-    Action.ACCEPT: 5,
+    Action.ACCEPT: 3,
     Action.PROGRESS: 26,
     Action.RESOLVE: 70,
-    Action.CLOSE: 70 + 7 * 24,
 }
+# A ticket still being handled was handled lately, within its deadlines, as in a calm district:
+# its steps happened within this span before the demonstration was loaded.
+STILL_OPEN_SPAN = {
+    "dispatched": timedelta(hours=3),
+    "accepted": timedelta(hours=6),
+    "in_progress": timedelta(hours=30),
+}
+SWEEP_DELAY = timedelta(minutes=5)  # the in-process jobs run every five minutes
+
+
+class _Silent:
+    """The demonstration's history happened before anyone could be told: no SMS is sent for it."""
+
+    def send(self, phone: str, text: str) -> None:
+        return None
 
 
 def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaStore) -> int:
@@ -182,6 +200,7 @@ def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaS
     for cell in ref["cells"].values():
         cells_by_community.setdefault(cell.community_id, []).append(cell)
     now = utcnow()
+    window = timedelta(days=get_settings().rating_window_days)
     for index, sample in enumerate(data.TICKETS):
         key = f"demo-{index:03d}"
         if session.exec(select(Ticket).where(Ticket.submission_key == key)).first() is not None:
@@ -227,23 +246,36 @@ def load_tickets(session: Session, ref: dict[str, dict[str, Any]], media: MediaS
                     approved=index % 8 == 0,
                 )
             )
-        _replay(session, ticket, sample, category, reported, now)
+        _replay(session, ticket, sample, category, reported, now, window, index)
     return made
 
 
 def _replay(
-    session: Session, ticket: Ticket, sample: data.DemoTicket, category: Category, reported: Any, now: Any
+    session: Session,
+    ticket: Ticket,
+    sample: data.DemoTicket,
+    category: Category,
+    reported: datetime,
+    now: datetime,
+    window: timedelta,
+    index: int,
 ) -> None:
+    """Replay a sample's history as the portal would have recorded it, with the clock: deadlines on
+    the working calendar, the supervision orders the deadline sweep would have issued when each one
+    passed, and the closing of a rating window that ended. So the first sweep after loading finds
+    nothing to do, and the figures a visitor sees stay as they are."""
     seed = ticket.id or 0
+    latest = now - timedelta(minutes=10)
+    at = reported
     for action in STEPS[sample.status]:
-        hours = HOURS_AFTER[action]
-        if action == Action.ACCEPT and seed % 5 == 0:
-            hours += category.response_hours + 3  # some departments answer late
-        if action in {Action.RESOLVE, Action.CLOSE} and seed % 3 == 0:
-            hours += 24 * category.resolution_days  # and some resolve late
-        at = min(reported + timedelta(hours=hours), now - timedelta(minutes=5))
-        if action == Action.CLOSE and sample.reporter_phone:
-            _demo_rating(session, ticket, seed, at - timedelta(days=2))
+        if action == Action.CLOSE:
+            if sample.reporter_phone:  # the reporter's rating closes it (rated 满意 or better: no order)
+                rated = min(at + timedelta(days=2), latest)
+                _demo_rating(session, ticket, seed, rated)
+                record_event(session, ticket, Action.CLOSE, Role.SYSTEM, at=rated)
+            continue  # unrated: the rating window closes it, below
+        at = _step_time(action, ticket, sample, reported, at, latest, window, seed, index)
+        _sweep_until(session, ticket, at)
         note = {
             Action.PROGRESS: sample.progress_note,
             Action.RESOLVE: sample.resolution_note,
@@ -251,8 +283,8 @@ def _replay(
         }.get(action, "")
         if action == Action.DISPATCH:
             ticket.department_id = category.default_department_id
-            ticket.response_due = at + timedelta(hours=category.response_hours)
-            ticket.resolution_due = at + timedelta(days=category.resolution_days)
+            ticket.response_due = add_working_hours(at, category.response_hours)
+            ticket.resolution_due = add_working_days(at, category.resolution_days)
         if action == Action.MERGE:
             target = session.exec(
                 select(Ticket).where(
@@ -267,6 +299,80 @@ def _replay(
             target.supporters += 1
             session.add(target)
         record_event(session, ticket, action, ROLE_OF[action], public_note=note, at=at)
+        if action == Action.RESOLVE:
+            _end_orders(session, ticket, at)
+    _sweep_until(session, ticket, now)
+    if ticket.status == Status.RESOLVED.value and at + window < now:
+        record_event(session, ticket, Action.CLOSE, Role.SYSTEM, at=at + window)
+
+
+def _step_time(
+    action: Action,
+    ticket: Ticket,
+    sample: data.DemoTicket,
+    reported: datetime,
+    previous: datetime,
+    latest: datetime,
+    window: timedelta,
+    seed: int,
+    index: int,
+) -> datetime:
+    """When a step happened: a few hours apart as a rule; in the history of finished tickets some
+    departments answered or resolved late; a ticket still waiting for its rating was resolved within
+    the rating window."""
+    start = (
+        max(reported, latest - STILL_OPEN_SPAN[sample.status])
+        if sample.status in STILL_OPEN_SPAN
+        else reported
+    )
+    at = start + timedelta(hours=HOURS_AFTER[action])
+    if sample.status in STILL_OPEN_SPAN:
+        return min(max(at, previous + timedelta(minutes=30)), latest)
+    if action == Action.ACCEPT and seed % 5 == 0 and ticket.response_due is not None:
+        at = ticket.response_due + timedelta(hours=3)  # some departments answer late
+    if action == Action.RESOLVE:
+        if seed % 3 == 0 and ticket.resolution_due is not None:
+            at = ticket.resolution_due + timedelta(days=1)  # and some resolve late
+        if sample.status == "resolved":
+            at = max(at, latest - window + timedelta(days=1 + index % 4))
+    return min(max(at, previous + timedelta(minutes=30)), latest)
+
+
+def _sweep_until(session: Session, ticket: Ticket, until: datetime) -> None:
+    """The supervision orders the deadline sweep (portal.dispatch.service.sweep) would have issued
+    for this ticket before ``until``, each a sweep interval after its deadline, with the sweep's
+    own key, so that a real sweep recognises them."""
+    open_states = {Status.ACCEPTED.value, Status.IN_PROGRESS.value, Status.DISPATCHED.value}
+    missed = []
+    if ticket.status == Status.DISPATCHED.value and ticket.response_due is not None:
+        missed.append((ticket.response_due, OrderKind.MISSED_RESPONSE))
+    if ticket.status in open_states and ticket.resolution_due is not None:
+        missed.append((ticket.resolution_due, OrderKind.MISSED_RESOLUTION))
+    for due, kind in sorted(missed):
+        issued = due + SWEEP_DELAY
+        if issued >= until:
+            continue
+        reason = (
+            N_("Not accepted within the response deadline.") if kind == OrderKind.MISSED_RESPONSE
+            else N_("Not resolved within the resolution deadline.")
+        )  # fmt: skip
+        issue_order(
+            session, ticket, kind, translator(ticket.locale).gettext(reason), add_working_days(issued, 2),
+            now=issued, user=None, address="sweep", sms=_Silent(), base_url="",
+            dedupe_key=f"{kind.value}:{ticket.round}:{due.astimezone(UTC).isoformat()}",
+        )  # fmt: skip
+
+
+def _end_orders(session: Session, ticket: Ticket, at: datetime) -> None:
+    """A resolution fulfils the ticket's open supervision orders (as the department's resolve does)."""
+    for order in session.exec(
+        select(SupervisionOrder).where(
+            SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.status == "open"
+        )
+    ):
+        order.status = "fulfilled"
+        order.fulfilled_at = at
+        session.add(order)
 
 
 DEMO_LEVELS = (5, 4, 4, 3, 5, 4, 3, 5)
