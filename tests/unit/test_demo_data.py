@@ -259,3 +259,13 @@ def test_loaded_demo_is_settled_with_the_clock(engine, services) -> None:  # typ
     for earlier, later in itertools.pairwise(events):
         if earlier.ticket_id == later.ticket_id:
             assert earlier.at <= later.at
+
+
+def test_readme_lists_every_demo_account() -> None:
+    from pathlib import Path
+
+    from portal.demo import DEMO_STAFF
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for username in [s[0] for s in DEMO_STAFF] + [f"dept-{d.slug}" for d in dd.DEPARTMENTS]:
+        assert f"| `{username}` |" in readme, username
