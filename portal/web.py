@@ -100,6 +100,10 @@ _STATIC_HEADERS = [
 ]
 
 
+def _is_staff_path(path: str) -> bool:
+    return path == "/staff" or path.startswith("/staff/")
+
+
 class PageContextMiddleware:
     """Negotiates locale and elder mode once per request and adds the security headers to every response."""
 
@@ -113,10 +117,14 @@ class PageContextMiddleware:
             return
         page = build_page_context(scope, secure=self.secure_cookies)
         scope.setdefault("state", {})["page"] = page
+        private = _is_staff_path(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if private:  # staff pages carry personal data: no browser or proxy keeps a copy
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 headers.extend(_STATIC_HEADERS)
                 headers.append((b"content-security-policy", content_security_policy(page.nonce).encode()))
                 headers.extend((b"set-cookie", c.encode("latin-1")) for c in page.set_cookies)

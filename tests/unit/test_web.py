@@ -53,3 +53,22 @@ def test_health(client: PageClient) -> None:
 def test_unknown_pages_are_friendly_404s(client: PageClient) -> None:
     page = client.get("/nowhere")
     assert page.status_code == 404 and "We could not find this page" in page.text
+
+
+def test_staff_pages_are_never_stored(client: PageClient, db) -> None:  # type: ignore[no-untyped-def]
+    """Staff pages carry residents' personal data: a shared computer's cache must not keep them."""
+    from portal.accounts.models import StaffRole
+    from portal.accounts.service import create_user
+
+    create_user(db, username="cache.check", password="a-long-staff-password-1", role=StaffRole.ADMIN)
+    db.commit()
+    assert client.get("/staff/login").headers["cache-control"] == "no-store"
+    client.post(
+        "/staff/login",
+        data={"username": "cache.check", "password": "a-long-staff-password-1", "_csrf_token": client.csrf()},
+    )
+    for path in ("/staff", "/staff/queue", "/staff/audit", "/staff/admin"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    assert "no-store" not in client.get("/").headers.get("cache-control", "")
