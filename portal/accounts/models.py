@@ -47,10 +47,21 @@ class StaffUser(SQLModel, table=True):
     active: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    # Bumped when the password changes, so that sessions signed before the change end.
-    session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class StaffSession(SQLModel, table=True):
+    """One sign-in. The cookie names it; ending it here ends every copy of that cookie on every instance."""
+
+    __tablename__ = "staff_session"
+
+    # SHA-256 of the random token in the cookie: a copy of this table does not sign anyone in.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class AuditEntry(SQLModel, table=True):
@@ -80,6 +91,7 @@ AUDIT_LABELS = {
     "user-activate": N_("Switched on an account"),
     "user-unlock": N_("Unlocked an account"),
     "user-password": N_("Set an account's password"),
+    "user-signout": N_("Signed an account out everywhere"),
     "department-saved": N_("Saved a department"),
     "category-saved": N_("Saved a category"),
     "place-saved": N_("Saved a place"),

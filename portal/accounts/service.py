@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from portal.accounts.models import AuditEntry, StaffRole, StaffUser
+from portal.accounts.models import AuditEntry, StaffRole, StaffSession, StaffUser
 from portal.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.db import utcnow
 from portal.i18n import N_
@@ -113,16 +115,61 @@ def create_user(
 
 
 def change_password(session: Session, user: StaffUser, current: str, new: str, *, address: str) -> str | None:
-    """None when changed; otherwise why not. Other sessions of this user end."""
+    """None when changed; otherwise why not. Every session of this user ends, this one too: the
+    view starts a new one, so a copy of the cookie taken before the change stops working."""
     if not verify_password(user.password_hash, current):
         return N_("Your current password is not right.")
     if (problem := password_problem(new, user.username)) is not None:
         return problem
     user.password_hash = hash_password(new)
-    user.session_version += 1
     session.add(user)
+    end_sessions(session, user)
     audit(session, user, "password-changed", address=address)
     return None
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def session_key(token: str) -> str:
+    """What the table stores for a cookie's token: its hash, so the table alone signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: StaffUser) -> str:
+    """A new session for ``user``; returns the token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    assert user.id is not None
+    session.add(StaffSession(id=session_key(token), user_id=user.id))
+    session.flush()
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == session_key(token), col(StaffSession.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """End every session of ``user``, on every device and instance."""
+    session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.user_id) == user.id, col(StaffSession.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+SESSION_KEEP_DAYS = 30
+
+
+def prune_sessions(session: Session, now: datetime | None = None) -> int:
+    """Forget sessions that began long enough ago that none of them can still be live."""
+    cutoff = (now or utcnow()) - timedelta(days=SESSION_KEEP_DAYS)
+    result = session.execute(delete(StaffSession).where(col(StaffSession.created_at) < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def audit(

@@ -15,6 +15,7 @@ from portal.accounts.auth import (
     IDLE_SECONDS,
     WARN_SECONDS,
     StaffCookieMiddleware,
+    current_session,
     current_staff,
     ended_cookie,
     session_cookie,
@@ -64,6 +65,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     t = page_of(request).t
     with Session(services.engine, expire_on_commit=False) as session:
         result = service.authenticate(session, username, password, address=address)
+        token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
     if result.user is None:
         message = (
@@ -74,7 +76,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
         context = {"next": target, "username": username, "errors": {"username": message}}
         return render(request, "staff/login.html", context, status_code=422)
     response: Response[Any] = Redirect(target, status_code=303)
-    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, result.user)
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
     return response
 
 
@@ -82,6 +84,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
 def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[Any]:
     services = services_of(request)
     user = current_staff(request)
+    service.end_session(db_session, current_session(request))  # every copy of this cookie, too
     service.audit(db_session, user, "logout", address=client_address(request))
     request.scope["state"]["staff_cookie"] = ended_cookie(services.settings)
     return Redirect("/staff/login", status_code=303)
@@ -125,6 +128,7 @@ def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any
             if new != repeat
             else service.change_password(session, fresh, current, new, address=client_address(request))
         )
+        token = service.start_session(session, fresh) if problem is None else ""
         session.commit()
     if problem is not None:
         field = "current" if "current" in problem.lower() else "new"
@@ -134,7 +138,7 @@ def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any
             {**staff_context(request), "errors": {field: t.gettext(problem)}, "done": False},
             status_code=422,
         )
-    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, fresh)
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
     return render(request, "staff/password.html", {**staff_context(request), "errors": {}, "done": True})
 
 
