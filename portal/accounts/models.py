@@ -45,8 +45,8 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     department_id: int | None = Field(default=None, foreign_key="department.id")
     active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Failed sign-ins before this (an administrator's "Unlock") no longer count towards a lock.
+    unlocked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
@@ -84,7 +84,7 @@ AUDIT_LABELS = {
     "login": N_("Signed in"),
     "logout": N_("Signed out"),
     "login-failed": N_("Failed sign-in"),
-    "login-locked": N_("Sign-in refused: account locked"),
+    "login-locked": N_("Sign-in refused: too many failures from this address"),
     "password-changed": N_("Changed own password"),
     "user-created": N_("Created an account"),
     "user-deactivate": N_("Switched off an account"),

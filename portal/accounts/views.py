@@ -68,12 +68,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
         token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
     if result.user is None:
-        message = (
-            t.gettext(result.problem or "", time=t.datetime(result.locked_until, "short"))
-            if result.locked_until
-            else t.gettext(result.problem or "")
-        )
-        context = {"next": target, "username": username, "errors": {"username": message}}
+        context = {"next": target, "username": username, "errors": {"username": t.gettext(result.problem or "")}}
         return render(request, "staff/login.html", context, status_code=422)
     response: Response[Any] = Redirect(target, status_code=303)
     request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)

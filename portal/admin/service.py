@@ -14,6 +14,7 @@ from portal.accounts.models import StaffRole, StaffUser
 from portal.accounts.passwords import hash_password, password_problem
 from portal.accounts.service import AccountError, audit, create_user, end_sessions
 from portal.contact import normalize_mobile
+from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.i18n import N_
 from portal.places.models import Community, GridCell, Street
@@ -100,7 +101,7 @@ def change_user(
     elif action == "activate":
         user.active = True
     elif action == "unlock":
-        user.locked_until, user.failed_logins = None, 0
+        user.unlocked_at = utcnow()
     elif action == "password":
         new = form.get("password", "")
         if (problem := password_problem(new, user.username)) is not None:
