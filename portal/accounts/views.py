@@ -21,7 +21,7 @@ from portal.accounts.auth import (
     session_cookie,
     staff_guard,
 )
-from portal.accounts.models import AUDIT_LABELS, ROLE_LABELS, AuditEntry, StaffRole
+from portal.accounts.models import AUDIT_LABELS, CENTRE_ROLES, ROLE_LABELS, AuditEntry, StaffRole, StaffUser
 from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
 from portal.services import client_address, rate_limit, services_of
@@ -32,9 +32,42 @@ from portal.web import in_thread, page_of
 AUDIT_PAGE = 50
 
 
+CENTRE_AND_DEPARTMENT = (*CENTRE_ROLES, StaffRole.DEPARTMENT)
+STAFF_LINKS: tuple[tuple[str, str, tuple[StaffRole, ...] | None], ...] = (
+    ("/staff", N_("Staff home"), None),
+    ("/staff/queue", N_("Dispatch queue"), tuple(CENTRE_ROLES)),
+    ("/staff/department", N_("My department's orders"), (StaffRole.DEPARTMENT,)),
+    ("/staff/supervision", N_("Supervision orders"), CENTRE_AND_DEPARTMENT),
+    ("/staff/admin", N_("Accounts, departments and categories"), (StaffRole.ADMIN,)),
+    ("/staff/audit", N_("Audit log"), (StaffRole.ADMIN,)),
+    ("/staff/password", N_("Change my password"), None),
+)
+"""The staff pages, and the roles that may open each (None: every role)."""
+
+
+def staff_links(user: StaffUser) -> list[tuple[str, str]]:
+    """The staff pages this user's role may open: (address, message id)."""
+    return [
+        (href, label) for href, label, roles in STAFF_LINKS if roles is None or StaffRole(user.role) in roles
+    ]
+
+
 def staff_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What every signed-in staff page shows: who, and when the idle session ends."""
-    return {"user": current_staff(request), "idle_seconds": IDLE_SECONDS, "warn_seconds": WARN_SECONDS}
+    """What every signed-in staff page shows: who, where they can go, when the idle session ends."""
+    user = current_staff(request)
+    path = request.url.path.rstrip("/") or "/"
+    here = max(
+        (href for href, _ in staff_links(user) if path == href or path.startswith(href + "/")),
+        key=len,
+        default="",
+    )
+    return {
+        "user": user,
+        "staff_links": staff_links(user),
+        "staff_here": here,
+        "idle_seconds": IDLE_SECONDS,
+        "warn_seconds": WARN_SECONDS,
+    }
 
 
 def _safe_next(target: str) -> str:
@@ -68,7 +101,11 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
         token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
     if result.user is None:
-        context = {"next": target, "username": username, "errors": {"username": t.gettext(result.problem or "")}}
+        context = {
+            "next": target,
+            "username": username,
+            "errors": {"username": t.gettext(result.problem or "")},
+        }
         return render(request, "staff/login.html", context, status_code=422)
     response: Response[Any] = Redirect(target, status_code=303)
     request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
@@ -87,7 +124,7 @@ def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]
 
 @get("/", guards=[staff_guard], sync_to_thread=False)
 def staff_home(request: Request[Any, Any, Any]) -> Response[str]:
-    context = {**staff_context(request), "ROLE_LABELS": ROLE_LABELS, "StaffRole": StaffRole}
+    context = {**staff_context(request), "ROLE_LABELS": ROLE_LABELS}
     return render(request, "staff/home.html", context)
 
 

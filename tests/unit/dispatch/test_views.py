@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 
 from sqlmodel import Session, col, select
@@ -126,3 +127,40 @@ def test_the_centre_moves_a_ticket_to_another_community(client: PageClient, db: 
         assert "community=" not in staff_page
     db.refresh(ticket)
     assert (ticket.community_id, ticket.street_id, ticket.priority) == (elsewhere.id, elsewhere.street_id, 1)
+
+
+def nav_links(html: str) -> list[str]:
+    """The addresses in the staff navigation, in order."""
+    menu = re.search(r'<ul class="staff-menu">(.*?)</ul>', html, re.S)
+    assert menu, "the page has the staff navigation"
+    return re.findall(r'href="([^"]+)"', menu.group(1))
+
+
+def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    roads = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert roads is not None
+    with ExitStack() as stack:
+        admin = signed_in(stack, app, db, "boss", StaffRole.ADMIN)
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        volunteer = signed_in(stack, app, db, "helper", StaffRole.VOLUNTEER)
+        assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303
+        centre_page = centre.get(f"/staff/t/{ticket.code}").text
+        assert nav_links(centre_page) == [
+            "/staff", "/staff/queue", "/staff/supervision", "/staff/password",
+        ]  # fmt: skip
+        assert 'action="/staff/logout"' in centre_page
+        dept_page = dept.get(f"/staff/t/{ticket.code}").text
+        assert nav_links(dept_page) == [
+            "/staff", "/staff/department", "/staff/supervision", "/staff/password",
+        ]  # fmt: skip
+        for path in ("/staff", "/staff/queue", "/staff/supervision", "/staff/admin/users", "/staff/audit",
+                     "/staff/password", f"/staff/t/{ticket.code}"):  # fmt: skip
+            assert nav_links(admin.get(path).text) == [
+                "/staff", "/staff/queue", "/staff/supervision", "/staff/admin", "/staff/audit", "/staff/password",
+            ]  # fmt: skip
+        assert '<a href="/staff/queue" aria-current="page">' in admin.get("/staff/queue").text
+        assert '<a href="/staff/admin" aria-current="page">' in admin.get("/staff/admin/categories").text
+        assert nav_links(volunteer.get("/staff").text) == ["/staff", "/staff/password"]
