@@ -45,12 +45,18 @@ HANDLERS = [*CENTRE, StaffRole.DEPARTMENT]
 QUEUE_LIMIT = 100
 
 
-def is_overdue(ticket: Ticket, now: datetime) -> bool:
+NOT_ACCEPTED = N_("Overdue: not accepted by %(when)s")
+NOT_RESOLVED = N_("Overdue: not resolved by %(when)s")
+
+
+def missed_deadline(ticket: Ticket, now: datetime) -> tuple[str, datetime] | None:
+    """Which deadline the ticket has missed (a message id with ``%(when)s``) and when it fell; None
+    when it is on time. A dispatched ticket can miss accepting long before it misses resolving."""
     if ticket.status == Status.DISPATCHED and ticket.response_due and ticket.response_due < now:
-        return True
-    return bool(
-        Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due and ticket.resolution_due < now
-    )
+        return NOT_ACCEPTED, ticket.response_due
+    if Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due and ticket.resolution_due < now:
+        return NOT_RESOLVED, ticket.resolution_due
+    return None
 
 
 def _list_context(request: Request[Any, Any, Any], rows: list[Ticket]) -> dict[str, Any]:
@@ -60,7 +66,7 @@ def _list_context(request: Request[Any, Any, Any], rows: list[Ticket]) -> dict[s
         "rows": rows,
         "reference": reference,
         "now": utcnow(),
-        "is_overdue": is_overdue,
+        "missed_deadline": missed_deadline,
         "STATUS_LABELS": STATUS_LABELS,
     }
 
@@ -183,7 +189,7 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "peer": peer,
         "status": Status(ticket.status),
         "Status": Status,
-        "overdue": is_overdue(ticket, utcnow()),
+        "missed": missed_deadline(ticket, utcnow()),
         "STATUS_LABELS": STATUS_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
         "ORDER_KIND_LABELS": ORDER_KIND_LABELS,
