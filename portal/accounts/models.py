@@ -108,4 +108,5 @@ AUDIT_LABELS = {
     "evaluate-mutual": N_("Mutual evaluation"),
     "evaluate-peer": N_("Peer evaluation"),
     "ask-peer": N_("Asked a department for a peer evaluation"),
+    "phone-revealed": N_("Showed a reporter's phone number"),
 }

@@ -13,8 +13,9 @@ from litestar.response import Redirect
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
-from portal.accounts.models import CENTRE_ROLES, StaffRole
+from portal.accounts.auth import AccessDenied, StaffCookieMiddleware, current_staff, staff_guard
+from portal.accounts.models import CENTRE_ROLES, StaffRole, StaffUser
+from portal.accounts.service import audit
 from portal.accounts.views import staff_context
 from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
@@ -184,6 +185,8 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         ),
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
+        "may_reveal_phone": may_reveal_phone(user, ticket),
+        "revealed_phone": "",
         "centre": centre,
         "handler": handler,  # the department handling the ticket; a peer department only reads it
         "peer": peer,
@@ -198,6 +201,37 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "action_error": "",
         "done": request.query_params.get("done", ""),
     }
+
+
+def may_reveal_phone(user: StaffUser, ticket: Ticket) -> bool:
+    """The centre, and the department handling the ticket, may call the reporter; a peer department may not."""
+    if not ticket.reporter_phone:
+        return False
+    return user.role in CENTRE or (
+        user.role == StaffRole.DEPARTMENT
+        and user.department_id is not None
+        and user.department_id == ticket.department_id
+    )
+
+
+@post("/t/{code:str}/phone", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)
+def reveal_phone(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[str]:
+    """The reporter's whole number, to call them: a POST, written to the audit log, never cached."""
+    ticket = _staff_ticket(request, db_session, code)
+    user = current_staff(request)
+    if not may_reveal_phone(user, ticket):
+        raise AccessDenied()
+    audit(db_session, user, "phone-revealed", address=client_address(request), ticket_id=ticket.id)
+    context = {**_ticket_context(request, db_session, ticket), "revealed_phone": ticket.reporter_phone}
+    return render(
+        request,
+        "staff/ticket.html",
+        context,
+        fragment="staff/_phone.html",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def internal_note(t: Translator, reference: Reference, event: TicketEvent) -> str:
@@ -350,6 +384,6 @@ def supervision(
 
 dispatch_router = Router(
     path="/staff",
-    route_handlers=[queue, department_queue, staff_ticket, staff_act, supervision],
+    route_handlers=[queue, department_queue, staff_ticket, staff_act, reveal_phone, supervision],
     middleware=[StaffCookieMiddleware],
 )
