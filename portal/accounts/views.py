@@ -55,15 +55,16 @@ def staff_links(user: StaffUser) -> list[tuple[str, str]]:
 def staff_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What every signed-in staff page shows: who, where they can go, when the idle session ends."""
     user = current_staff(request)
+    links = staff_links(user)
     path = request.url.path.rstrip("/") or "/"
-    here = max(
-        (href for href, _ in staff_links(user) if path == href or path.startswith(href + "/")),
+    here = max(  # the section this page belongs to; the home link only on the home page itself
+        (href for href, _ in links if path == href or (href != "/staff" and path.startswith(href + "/"))),
         key=len,
         default="",
     )
     return {
         "user": user,
-        "staff_links": staff_links(user),
+        "staff_links": links,
         "staff_here": here,
         "idle_seconds": IDLE_SECONDS,
         "warn_seconds": WARN_SECONDS,

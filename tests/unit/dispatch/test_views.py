@@ -166,6 +166,7 @@ def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Sessio
             ]  # fmt: skip
         assert '<a href="/staff/queue" aria-current="page">' in admin.get("/staff/queue").text
         assert '<a href="/staff/admin" aria-current="page">' in admin.get("/staff/admin/categories").text
+        assert 'aria-current="page"' not in centre_page.split('class="staff-menu"')[1].split("</ul>")[0]
         assert nav_links(volunteer.get("/staff").text) == ["/staff", "/staff/password"]
 
 
