@@ -325,6 +325,26 @@ def test_department_staff_find_their_way_back_and_call_the_reporter(
     axe.assert_clean()
 
 
+def test_stay_signed_in_does_not_pretend_when_the_session_was_ended_elsewhere(
+    new_context: ContextFactory, engine: Engine
+) -> None:
+    make_staff(engine, "centre-ended", StaffRole.DISPATCHER)
+    page = staff_browser(new_context, "centre-ended")
+    page.goto("/staff/queue")
+    copy = new_context()  # someone signs out with a copy of the same cookie
+    copy.add_cookies(page.context.cookies())
+    other = copy.new_page()
+    other.goto("/staff/queue")
+    with other.expect_navigation():
+        other.locator("form[action='/staff/logout'] button").click()
+    page.evaluate(
+        "document.querySelector('[data-session-warning]').hidden = false"
+    )  # as after 25 idle minutes
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Stay signed in")).click()
+    expect(page).to_have_url(re.compile(r"/staff/login\?next=%2Fstaff%2Fqueue$"))
+
+
 # --- who may enter ---------------------------------------------------------------------------
 
 
