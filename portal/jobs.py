@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from portal.accounts.service import prune_audit_log
+from portal.accounts.service import prune_audit_log, prune_sessions
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
 from portal.services import Services
@@ -36,11 +36,12 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
         closed = close_unrated(session, services.settings.rating_window_days)
         session.commit()
         pruned = prune_audit_log(session)
+        sessions = prune_sessions(session)
         session.commit()
         referenced = set(session.exec(select(Photo.digest))) if photos else set()
     summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
-        f"audit log: {pruned} entries past retention removed"
+        f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed"
     )
     if photos:
         summary += f"; {services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)} unused photo(s) removed"

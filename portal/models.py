@@ -1,6 +1,6 @@
 """Import every table so that SQLModel's metadata is complete (Alembic and tests read it)."""
 
-from portal.accounts.models import AuditEntry, StaffUser
+from portal.accounts.models import AuditEntry, StaffSession, StaffUser
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Evaluation, PeerRequest, Rating
@@ -19,6 +19,7 @@ __all__ = [
     "PeerRequest",
     "Photo",
     "Rating",
+    "StaffSession",
     "StaffUser",
     "Street",
     "SupervisionOrder",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from portal.directory.service import ReferenceCache
 from portal.media import MediaStore
 from portal.places.service import GridLocator
 from portal.security import Limiter, make_limiter
-from portal.settings import Settings
+from portal.settings import RateLimit, Settings
 from portal.sms import SmsGateway, load_gateway
 
 
@@ -57,6 +58,21 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return client.host if client else "unknown"
 
 
+def limit_key(request: Request[Any, Any, Any]) -> str:
+    """Whom a limit per address counts: the address, or for IPv6 its /64, which one household or
+    phone is handed whole (counting single IPv6 addresses would give one person 2^64 allowances)."""
+    address = client_address(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 # --- rate limits -----------------------------------------------------------------------------
 
 
@@ -64,29 +80,48 @@ def rate_limit(
     request: Request[Any, Any, Any], services: Services, name: str, key: str | None = None
 ) -> None:
     """Count one hit of the named limit (per address unless ``key`` says otherwise); 429 when spent."""
-    verdict = services.limiter.hit(name, key or client_address(request), services.settings.rate_limits[name])
+    verdict = services.limiter.hit(name, key or limit_key(request), services.settings.rate_limits[name])
     if not verdict.allowed:
         raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+
+
+# Guessing a ticket's four digits (10,000 possibilities) has two limits:
+#  - per address, strict ("unlock", 5 per 15 minutes): one guesser gets few tries;
+#  - per ticket, a ceiling ("unlock-ticket", 20 a day) on all addresses together.
+# Once the ceiling is spent, only an address that has not tried this ticket within the ceiling's
+# window may try, and only once. The reporter, arriving from their own address, still gets in with
+# the right digits while the guessers are refused: nobody can lock a ticket against its owner.
+# Guessing stays slow: one address gets at most 20 tries a day on a ticket (an even chance of a hit
+# takes 250 days), and many addresses get 20 a day plus one per fresh address (an even chance
+# needs about 5,000 distinct addresses, IPv6 counted by /64).
+FIRST_TRY_LIMIT = "unlock-first-try"
 
 
 def limit_guessing(
     request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
 ) -> None:
-    """Phone digits are guessable: limit tries per address and, against many addresses, per ticket.
+    """Count one try of a ticket's digits; 429 when this address may not try now.
     (A rating link's 40-bit token needs only the limit per address: see ``_follow_rating_link``.)"""
+    refuse_while_guessing(request, services, code, per_ticket=per_ticket)
     rate_limit(request, services, "unlock")
     if per_ticket:
-        rate_limit(request, services, "unlock", key=f"code:{code}")
+        ceiling = services.settings.rate_limits["unlock-ticket"]
+        services.limiter.hit("unlock-ticket", code, ceiling)  # not counted once spent: the window slides
+        services.limiter.hit(FIRST_TRY_LIMIT, f"{code}:{limit_key(request)}", RateLimit(1, ceiling.seconds))
 
 
 def refuse_while_guessing(
     request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
 ) -> None:
-    """While a guessing limit is spent, even a right answer is refused (without counting a try), so
+    """While this address may not try, even a right answer is refused (without counting a try), so
     that a flood of guesses cannot tell a hit from the refusals."""
-    limit = services.settings.rate_limits["unlock"]
-    keys = [client_address(request)] + ([f"code:{code}"] if per_ticket else [])
-    for key in keys:
-        verdict = services.limiter.peek("unlock", key, limit)
+    limiter, key = services.limiter, limit_key(request)
+    verdicts = [limiter.peek("unlock", key, services.settings.rate_limits["unlock"])]
+    if per_ticket:
+        ceiling = services.settings.rate_limits["unlock-ticket"]
+        spent = limiter.peek("unlock-ticket", code, ceiling)
+        if not spent.allowed:  # past the ceiling: a first try from this address, or nothing
+            verdicts.append(limiter.peek(FIRST_TRY_LIMIT, f"{code}:{key}", RateLimit(1, ceiling.seconds)))
+    for verdict in verdicts:
         if not verdict.allowed:
             raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})

@@ -174,6 +174,8 @@ class Settings:
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
+                # all addresses together, per ticket: past it, one try per address (services.py)
+                "unlock-ticket": RateLimit.parse(_env("RATE_UNLOCK_TICKET", "20/day")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
                 # /stats figures computed afresh (cached answers are not counted), per address

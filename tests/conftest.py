@@ -99,6 +99,7 @@ TICKET_TABLES = (
     "evaluation",
     "peer_request",
     "supervision_order",
+    "staff_session",
     "staff_user",
     "follower",
     "photo",

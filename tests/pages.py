@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from litestar.testing import TestClient
+from litestar.testing.transport import TestClientTransport
 
 
 class _PageParser(HTMLParser):
@@ -57,11 +58,25 @@ def check_page(html: str) -> _PageParser:
     return parser
 
 
-class PageClient(TestClient):  # type: ignore[type-arg]
-    """Every full HTML page is checked; htmx fragments are not pages and are left alone."""
+class _AddressedTransport(TestClientTransport):  # type: ignore[type-arg]
+    """Requests arrive from ``address`` instead of the test client's fixed "testclient"."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, address: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.address = address
+
+    def parse_request(self, request: Any) -> dict[str, Any]:
+        return {**super().parse_request(request), "client": (self.address, 50000)}
+
+
+class PageClient(TestClient):  # type: ignore[type-arg]
+    """Every full HTML page is checked; htmx fragments are not pages and are left alone.
+    ``address`` makes the requests come from that network address (another person, elsewhere)."""
+
+    def __init__(self, *args: Any, address: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if address is not None:
+            self._transport = _AddressedTransport(address, client=self)
         # Message ids are English: tests read the English pages unless they ask for another language.
         self.headers["Accept-Language"] = "en"
 

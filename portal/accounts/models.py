@@ -45,12 +45,23 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     department_id: int | None = Field(default=None, foreign_key="department.id")
     active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
-    # Bumped when the password changes, so that sessions signed before the change end.
-    session_version: int = 1
+    # Failed sign-ins before this (an administrator's "Unlock") no longer count towards a lock.
+    unlocked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class StaffSession(SQLModel, table=True):
+    """One sign-in. The cookie names it; ending it here ends every copy of that cookie on every instance."""
+
+    __tablename__ = "staff_session"
+
+    # SHA-256 of the random token in the cookie: a copy of this table does not sign anyone in.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class AuditEntry(SQLModel, table=True):
@@ -73,13 +84,14 @@ AUDIT_LABELS = {
     "login": N_("Signed in"),
     "logout": N_("Signed out"),
     "login-failed": N_("Failed sign-in"),
-    "login-locked": N_("Sign-in refused: account locked"),
+    "login-locked": N_("Sign-in refused: too many failures from this address"),
     "password-changed": N_("Changed own password"),
     "user-created": N_("Created an account"),
     "user-deactivate": N_("Switched off an account"),
     "user-activate": N_("Switched on an account"),
     "user-unlock": N_("Unlocked an account"),
     "user-password": N_("Set an account's password"),
+    "user-signout": N_("Signed an account out everywhere"),
     "department-saved": N_("Saved a department"),
     "category-saved": N_("Saved a category"),
     "place-saved": N_("Saved a place"),
@@ -96,4 +108,5 @@ AUDIT_LABELS = {
     "evaluate-mutual": N_("Mutual evaluation"),
     "evaluate-peer": N_("Peer evaluation"),
     "ask-peer": N_("Asked a department for a peer evaluation"),
+    "phone-revealed": N_("Showed a reporter's phone number"),
 }

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from portal.accounts.models import AuditEntry, StaffRole, StaffUser
+from portal.accounts.models import AuditEntry, StaffRole, StaffSession, StaffUser
 from portal.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.db import utcnow
 from portal.i18n import N_
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+NOT_RIGHT = N_("The user name or password is not right.")
 
 
 @dataclass(frozen=True)
 class SignIn:
     user: StaffUser | None
     problem: str | None = None
-    locked_until: datetime | None = None
 
 
 def find_user(session: Session, username: str) -> StaffUser | None:
@@ -33,29 +35,25 @@ def find_user(session: Session, username: str) -> StaffUser | None:
 def authenticate(
     session: Session, username: str, password: str, *, address: str, now: datetime | None = None
 ) -> SignIn:
-    """Check a password; five failures in a row lock the account for fifteen minutes."""
+    """Check a password. Every refusal reads the same and costs one Argon2 verify, so neither the
+    words nor the time tell an unknown name from a wrong password, a switched-off or a locked account.
+
+    Five wrong passwords for one account from one address within fifteen minutes lock that account
+    from that address only: the guesser is locked out, the real user elsewhere is not. (A lock for
+    the whole account would let anyone who knows a user name keep its owner out for ever, five
+    tries every fifteen minutes.) Guessing from many addresses is held back by the sign-in limit
+    per address and by Argon2 and the ten-character minimum."""
     now = now or utcnow()
     user = find_user(session, username)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    right = verify_password(user.password_hash if user else None, password)  # always exactly one
+    if user is None:
+        return SignIn(None, NOT_RIGHT)
+    if _locked_out(session, user, address, now):
         audit(session, user, "login-locked", address=address)
-        return SignIn(
-            None,
-            N_("This account is locked after too many failed sign-ins. Try again after %(time)s."),
-            user.locked_until,
-        )
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
-        if user is not None:
-            _count_failure(session, user, now)
-            audit(session, user, "login-failed", address=address)
-            if user.locked_until is not None and user.locked_until > now:
-                return SignIn(
-                    None,
-                    N_("This account is locked after too many failed sign-ins. Try again after %(time)s."),
-                    user.locked_until,
-                )
-        return SignIn(None, N_("The user name or password is not right."))
-    user.failed_logins = 0
-    user.locked_until = None
+        return SignIn(None, NOT_RIGHT)
+    if not right or not user.active:
+        audit(session, user, "login-failed", address=address)
+        return SignIn(None, NOT_RIGHT)
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -64,12 +62,22 @@ def authenticate(
     return SignIn(user)
 
 
-def _count_failure(session: Session, user: StaffUser, now: datetime) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= MAX_FAILURES:
-        user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        user.failed_logins = 0
-    session.add(user)
+def _locked_out(session: Session, user: StaffUser, address: str, now: datetime) -> bool:
+    """Whether ``address`` has used up its wrong passwords for ``user`` (read from the audit log)."""
+    since = now - timedelta(minutes=LOCK_MINUTES)
+    if user.unlocked_at is not None and user.unlocked_at > since:
+        since = user.unlocked_at
+    failures = session.exec(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.user_id == user.id,
+            AuditEntry.action == "login-failed",
+            AuditEntry.address == address[:64],
+            col(AuditEntry.at) > since,
+        )
+    ).one()
+    return int(failures) >= MAX_FAILURES
 
 
 class AccountError(ValueError):
@@ -113,16 +121,61 @@ def create_user(
 
 
 def change_password(session: Session, user: StaffUser, current: str, new: str, *, address: str) -> str | None:
-    """None when changed; otherwise why not. Other sessions of this user end."""
+    """None when changed; otherwise why not. Every session of this user ends, this one too: the
+    view starts a new one, so a copy of the cookie taken before the change stops working."""
     if not verify_password(user.password_hash, current):
         return N_("Your current password is not right.")
     if (problem := password_problem(new, user.username)) is not None:
         return problem
     user.password_hash = hash_password(new)
-    user.session_version += 1
     session.add(user)
+    end_sessions(session, user)
     audit(session, user, "password-changed", address=address)
     return None
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def session_key(token: str) -> str:
+    """What the table stores for a cookie's token: its hash, so the table alone signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: StaffUser) -> str:
+    """A new session for ``user``; returns the token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    assert user.id is not None
+    session.add(StaffSession(id=session_key(token), user_id=user.id))
+    session.flush()
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == session_key(token), col(StaffSession.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """End every session of ``user``, on every device and instance."""
+    session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.user_id) == user.id, col(StaffSession.ended_at).is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+SESSION_KEEP_DAYS = 30
+
+
+def prune_sessions(session: Session, now: datetime | None = None) -> int:
+    """Forget sessions that began long enough ago that none of them can still be live."""
+    cutoff = (now or utcnow()) - timedelta(days=SESSION_KEEP_DAYS)
+    result = session.execute(delete(StaffSession).where(col(StaffSession.created_at) < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def audit(

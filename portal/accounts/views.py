@@ -15,12 +15,13 @@ from portal.accounts.auth import (
     IDLE_SECONDS,
     WARN_SECONDS,
     StaffCookieMiddleware,
+    current_session,
     current_staff,
     ended_cookie,
     session_cookie,
     staff_guard,
 )
-from portal.accounts.models import AUDIT_LABELS, ROLE_LABELS, AuditEntry, StaffRole
+from portal.accounts.models import AUDIT_LABELS, CENTRE_ROLES, ROLE_LABELS, AuditEntry, StaffRole, StaffUser
 from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
 from portal.services import client_address, rate_limit, services_of
@@ -31,9 +32,43 @@ from portal.web import in_thread, page_of
 AUDIT_PAGE = 50
 
 
+CENTRE_AND_DEPARTMENT = (*CENTRE_ROLES, StaffRole.DEPARTMENT)
+STAFF_LINKS: tuple[tuple[str, str, tuple[StaffRole, ...] | None], ...] = (
+    ("/staff", N_("Staff home"), None),
+    ("/staff/queue", N_("Dispatch queue"), tuple(CENTRE_ROLES)),
+    ("/staff/department", N_("My department's orders"), (StaffRole.DEPARTMENT,)),
+    ("/staff/supervision", N_("Supervision orders"), CENTRE_AND_DEPARTMENT),
+    ("/staff/admin", N_("Accounts, departments and categories"), (StaffRole.ADMIN,)),
+    ("/staff/audit", N_("Audit log"), (StaffRole.ADMIN,)),
+    ("/staff/password", N_("Change my password"), None),
+)
+"""The staff pages, and the roles that may open each (None: every role)."""
+
+
+def staff_links(user: StaffUser) -> list[tuple[str, str]]:
+    """The staff pages this user's role may open: (address, message id)."""
+    return [
+        (href, label) for href, label, roles in STAFF_LINKS if roles is None or StaffRole(user.role) in roles
+    ]
+
+
 def staff_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What every signed-in staff page shows: who, and when the idle session ends."""
-    return {"user": current_staff(request), "idle_seconds": IDLE_SECONDS, "warn_seconds": WARN_SECONDS}
+    """What every signed-in staff page shows: who, where they can go, when the idle session ends."""
+    user = current_staff(request)
+    links = staff_links(user)
+    path = request.url.path.rstrip("/") or "/"
+    here = max(  # the section this page belongs to; the home link only on the home page itself
+        (href for href, _ in links if path == href or (href != "/staff" and path.startswith(href + "/"))),
+        key=len,
+        default="",
+    )
+    return {
+        "user": user,
+        "staff_links": links,
+        "staff_here": here,
+        "idle_seconds": IDLE_SECONDS,
+        "warn_seconds": WARN_SECONDS,
+    }
 
 
 def _safe_next(target: str) -> str:
@@ -64,17 +99,17 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     t = page_of(request).t
     with Session(services.engine, expire_on_commit=False) as session:
         result = service.authenticate(session, username, password, address=address)
+        token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
     if result.user is None:
-        message = (
-            t.gettext(result.problem or "", time=t.datetime(result.locked_until, "short"))
-            if result.locked_until
-            else t.gettext(result.problem or "")
-        )
-        context = {"next": target, "username": username, "errors": {"username": message}}
+        context = {
+            "next": target,
+            "username": username,
+            "errors": {"username": t.gettext(result.problem or "")},
+        }
         return render(request, "staff/login.html", context, status_code=422)
     response: Response[Any] = Redirect(target, status_code=303)
-    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, result.user)
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
     return response
 
 
@@ -82,6 +117,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
 def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[Any]:
     services = services_of(request)
     user = current_staff(request)
+    service.end_session(db_session, current_session(request))  # every copy of this cookie, too
     service.audit(db_session, user, "logout", address=client_address(request))
     request.scope["state"]["staff_cookie"] = ended_cookie(services.settings)
     return Redirect("/staff/login", status_code=303)
@@ -89,7 +125,7 @@ def logout(request: Request[Any, Any, Any], db_session: NamedDependency[Session]
 
 @get("/", guards=[staff_guard], sync_to_thread=False)
 def staff_home(request: Request[Any, Any, Any]) -> Response[str]:
-    context = {**staff_context(request), "ROLE_LABELS": ROLE_LABELS, "StaffRole": StaffRole}
+    context = {**staff_context(request), "ROLE_LABELS": ROLE_LABELS}
     return render(request, "staff/home.html", context)
 
 
@@ -125,6 +161,7 @@ def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any
             if new != repeat
             else service.change_password(session, fresh, current, new, address=client_address(request))
         )
+        token = service.start_session(session, fresh) if problem is None else ""
         session.commit()
     if problem is not None:
         field = "current" if "current" in problem.lower() else "new"
@@ -134,7 +171,7 @@ def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any
             {**staff_context(request), "errors": {field: t.gettext(problem)}, "done": False},
             status_code=422,
         )
-    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, fresh)
+    request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
     return render(request, "staff/password.html", {**staff_context(request), "errors": {}, "done": True})
 
 

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from portal.accounts.models import StaffRole, StaffUser
 from portal.accounts.passwords import hash_password, password_problem
-from portal.accounts.service import AccountError, audit, create_user
+from portal.accounts.service import AccountError, audit, create_user, end_sessions
 from portal.contact import normalize_mobile
+from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.i18n import N_
 from portal.places.models import Community, GridCell, Street
@@ -95,16 +96,20 @@ def change_user(
     if action == "deactivate":
         if user.id == admin.id:
             raise AdminError(N_("You cannot switch off your own account."))
-        user.active, user.session_version = False, user.session_version + 1
+        user.active = False
+        end_sessions(session, user)
     elif action == "activate":
         user.active = True
     elif action == "unlock":
-        user.locked_until, user.failed_logins = None, 0
+        user.unlocked_at = utcnow()
     elif action == "password":
         new = form.get("password", "")
         if (problem := password_problem(new, user.username)) is not None:
             raise AdminError(problem)
-        user.password_hash, user.session_version = hash_password(new), user.session_version + 1
+        user.password_hash = hash_password(new)
+        end_sessions(session, user)
+    elif action == "signout":
+        end_sessions(session, user)
     else:
         raise AdminError(N_("That change is not possible."))
     session.add(user)

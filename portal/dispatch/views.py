@@ -13,8 +13,9 @@ from litestar.response import Redirect
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
-from portal.accounts.models import CENTRE_ROLES, StaffRole
+from portal.accounts.auth import AccessDenied, StaffCookieMiddleware, current_staff, staff_guard
+from portal.accounts.models import CENTRE_ROLES, StaffRole, StaffUser
+from portal.accounts.service import audit
 from portal.accounts.views import staff_context
 from portal.contact import mask_name, mask_phone
 from portal.db import utcnow
@@ -45,12 +46,18 @@ HANDLERS = [*CENTRE, StaffRole.DEPARTMENT]
 QUEUE_LIMIT = 100
 
 
-def is_overdue(ticket: Ticket, now: datetime) -> bool:
+NOT_ACCEPTED = N_("Overdue: not accepted by %(when)s")
+NOT_RESOLVED = N_("Overdue: not resolved by %(when)s")
+
+
+def missed_deadline(ticket: Ticket, now: datetime) -> tuple[str, datetime] | None:
+    """Which deadline the ticket has missed (a message id with ``%(when)s``) and when it fell; None
+    when it is on time. A dispatched ticket can miss accepting long before it misses resolving."""
     if ticket.status == Status.DISPATCHED and ticket.response_due and ticket.response_due < now:
-        return True
-    return bool(
-        Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due and ticket.resolution_due < now
-    )
+        return NOT_ACCEPTED, ticket.response_due
+    if Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due and ticket.resolution_due < now:
+        return NOT_RESOLVED, ticket.resolution_due
+    return None
 
 
 def _list_context(request: Request[Any, Any, Any], rows: list[Ticket]) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def _list_context(request: Request[Any, Any, Any], rows: list[Ticket]) -> dict[s
         "rows": rows,
         "reference": reference,
         "now": utcnow(),
-        "is_overdue": is_overdue,
+        "missed_deadline": missed_deadline,
         "STATUS_LABELS": STATUS_LABELS,
     }
 
@@ -178,12 +185,14 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         ),
         "masked_name": mask_name(ticket.reporter_name),
         "masked_phone": mask_phone(ticket.reporter_phone) if ticket.reporter_phone else "",
+        "may_reveal_phone": may_reveal_phone(user, ticket),
+        "revealed_phone": "",
         "centre": centre,
         "handler": handler,  # the department handling the ticket; a peer department only reads it
         "peer": peer,
         "status": Status(ticket.status),
         "Status": Status,
-        "overdue": is_overdue(ticket, utcnow()),
+        "missed": missed_deadline(ticket, utcnow()),
         "STATUS_LABELS": STATUS_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
         "ORDER_KIND_LABELS": ORDER_KIND_LABELS,
@@ -192,6 +201,37 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "action_error": "",
         "done": request.query_params.get("done", ""),
     }
+
+
+def may_reveal_phone(user: StaffUser, ticket: Ticket) -> bool:
+    """The centre, and the department handling the ticket, may call the reporter; a peer department may not."""
+    if not ticket.reporter_phone:
+        return False
+    return user.role in CENTRE or (
+        user.role == StaffRole.DEPARTMENT
+        and user.department_id is not None
+        and user.department_id == ticket.department_id
+    )
+
+
+@post("/t/{code:str}/phone", guards=[staff_guard], opt={"roles": HANDLERS}, sync_to_thread=True)
+def reveal_phone(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[str]:
+    """The reporter's whole number, to call them: a POST, written to the audit log, never cached."""
+    ticket = _staff_ticket(request, db_session, code)
+    user = current_staff(request)
+    if not may_reveal_phone(user, ticket):
+        raise AccessDenied()
+    audit(db_session, user, "phone-revealed", address=client_address(request), ticket_id=ticket.id)
+    context = {**_ticket_context(request, db_session, ticket), "revealed_phone": ticket.reporter_phone}
+    return render(
+        request,
+        "staff/ticket.html",
+        context,
+        fragment="staff/_phone.html",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def internal_note(t: Translator, reference: Reference, event: TicketEvent) -> str:
@@ -344,6 +384,6 @@ def supervision(
 
 dispatch_router = Router(
     path="/staff",
-    route_handlers=[queue, department_queue, staff_ticket, staff_act, supervision],
+    route_handlers=[queue, department_queue, staff_ticket, staff_act, reveal_phone, supervision],
     middleware=[StaffCookieMiddleware],
 )

@@ -205,7 +205,8 @@
     stay.addEventListener("click", function () {
       var token = (document.body.getAttribute("data-hx-headers") || "").match(/"x-csrftoken": "([^"]*)"/);
       window.fetch("/staff/keepalive", { method: "POST", credentials: "same-origin", headers: { "x-csrftoken": token ? token[1] : "" } })
-        .then(function (r) { if (r.ok) arm(); else window.location.reload(); });
+        // An ended session answers with a redirect to sign in: reload, and the page asks for it.
+        .then(function (r) { if (r.ok && !r.redirected) arm(); else window.location.reload(); });
     });
     arm();
   }

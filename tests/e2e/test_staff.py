@@ -23,7 +23,7 @@ from portal.i18n import translator
 from portal.services import Services
 from portal.tickets.models import Ticket
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import CATEGORY_SLUG, format_violations, report_ticket, run_axe, screenshot
+from tests.e2e.helpers import CATEGORY_SLUG, PHONE, format_violations, report_ticket, run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -268,6 +268,81 @@ def test_missed_deadline_brings_a_supervision_order(
         note=zh("Not accepted within the response deadline."),
     )  # fmt: skip
     axe.assert_clean()
+
+
+def default_department_id(engine: Engine) -> int:
+    with Session(engine) as session:
+        category = session.exec(select(Category).where(Category.slug == CATEGORY_SLUG)).one()
+        assert category.default_department_id is not None
+        return category.default_department_id
+
+
+def test_department_staff_find_their_way_back_and_call_the_reporter(
+    new_context: ContextFactory, engine: Engine
+) -> None:
+    axe = Axe()
+    make_staff(engine, "centre-nav", StaffRole.DISPATCHER)
+    make_staff(engine, "dept-nav", StaffRole.DEPARTMENT, default_department_id(engine))
+    resident = new_context().new_page()
+    code = report_ticket(resident, phone=PHONE)
+    centre = staff_browser(new_context, "centre-nav")
+    centre.goto(f"/staff/t/{code}")
+    press(centre, action_form(centre, "dispatch"))
+    with Session(engine) as session:  # nobody accepted it in time; resolving is still days away
+        ticket = session.exec(select(Ticket).where(Ticket.code == code)).one()
+        ticket.response_due = ticket.created_at - timedelta(minutes=1)
+        session.add(ticket)
+        session.commit()
+        missed = ZH.datetime(ticket.response_due, "short")
+
+    dept = staff_browser(new_context, "dept-nav")
+    dept.goto("/staff/department")
+    card = dept.locator(".ticket-card", has=dept.locator(f"a[href='/staff/t/{code}']"))
+    expect(card.locator(".flag--late")).to_have_text(
+        ZH.gettext("Overdue: not accepted by %(when)s", when=missed)
+    )
+    axe.check(dept, "department-overdue")
+    open_from_list(dept, code)
+    menu = dept.locator(".staff-menu a")
+    expect(menu).to_have_text(
+        [zh("Staff home"), zh("My department's orders"), zh("Supervision orders"), zh("Change my password")]
+    )
+    expect(dept.locator("form[action='/staff/logout'] button")).to_be_visible()
+    assert dept.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    axe.check(dept, "ticket-nav")
+
+    phone = dept.locator("#reporter-phone")
+    expect(phone).to_contain_text("138****5678")
+    phone.get_by_role("button", name=zh("Show the number")).click()  # htmx swaps the number in
+    expect(dept.locator(f"#reporter-phone a[href='tel:{PHONE}']")).to_have_text(PHONE)
+    assert "/phone" not in dept.url, "the page stayed where it was"
+    axe.check(dept, "phone-shown")
+
+    with dept.expect_navigation():
+        menu.filter(has_text=zh("My department's orders")).click()
+    expect(dept).to_have_url(re.compile(r"/staff/department$"))
+    expect(dept.locator(".staff-menu a[aria-current=page]")).to_have_text(zh("My department's orders"))
+    axe.assert_clean()
+
+
+def test_stay_signed_in_does_not_pretend_when_the_session_was_ended_elsewhere(
+    new_context: ContextFactory, engine: Engine
+) -> None:
+    make_staff(engine, "centre-ended", StaffRole.DISPATCHER)
+    page = staff_browser(new_context, "centre-ended")
+    page.goto("/staff/queue")
+    copy = new_context()  # someone signs out with a copy of the same cookie
+    copy.add_cookies(page.context.cookies())
+    other = copy.new_page()
+    other.goto("/staff/queue")
+    with other.expect_navigation():
+        other.locator("form[action='/staff/logout'] button").click()
+    page.evaluate(
+        "document.querySelector('[data-session-warning]').hidden = false"
+    )  # as after 25 idle minutes
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Stay signed in")).click()
+    expect(page).to_have_url(re.compile(r"/staff/login\?next=%2Fstaff%2Fqueue$"))
 
 
 # --- who may enter ---------------------------------------------------------------------------

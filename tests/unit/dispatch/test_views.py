@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user
+from portal.db import utcnow
 from portal.directory.models import Department
+from portal.i18n import translator
 from portal.tickets.models import Ticket
 from tests.pages import PageClient
 from tests.unit.factories import a_community, jpeg_bytes, report_fields, submit_report
@@ -126,3 +130,71 @@ def test_the_centre_moves_a_ticket_to_another_community(client: PageClient, db: 
         assert "community=" not in staff_page
     db.refresh(ticket)
     assert (ticket.community_id, ticket.street_id, ticket.priority) == (elsewhere.id, elsewhere.street_id, 1)
+
+
+def nav_links(html: str) -> list[str]:
+    """The addresses in the staff navigation, in order."""
+    menu = re.search(r'<ul class="staff-menu">(.*?)</ul>', html, re.S)
+    assert menu, "the page has the staff navigation"
+    return re.findall(r'href="([^"]+)"', menu.group(1))
+
+
+def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    roads = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert roads is not None
+    with ExitStack() as stack:
+        admin = signed_in(stack, app, db, "boss", StaffRole.ADMIN)
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        volunteer = signed_in(stack, app, db, "helper", StaffRole.VOLUNTEER)
+        assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303
+        centre_page = centre.get(f"/staff/t/{ticket.code}").text
+        assert nav_links(centre_page) == [
+            "/staff", "/staff/queue", "/staff/supervision", "/staff/password",
+        ]  # fmt: skip
+        assert 'action="/staff/logout"' in centre_page
+        dept_page = dept.get(f"/staff/t/{ticket.code}").text
+        assert nav_links(dept_page) == [
+            "/staff", "/staff/department", "/staff/supervision", "/staff/password",
+        ]  # fmt: skip
+        for path in ("/staff", "/staff/queue", "/staff/supervision", "/staff/admin/users", "/staff/audit",
+                     "/staff/password", f"/staff/t/{ticket.code}"):  # fmt: skip
+            assert nav_links(admin.get(path).text) == [
+                "/staff", "/staff/queue", "/staff/supervision", "/staff/admin", "/staff/audit", "/staff/password",
+            ]  # fmt: skip
+        assert '<a href="/staff/queue" aria-current="page">' in admin.get("/staff/queue").text
+        assert '<a href="/staff/admin" aria-current="page">' in admin.get("/staff/admin/categories").text
+        assert 'aria-current="page"' not in centre_page.split('class="staff-menu"')[1].split("</ul>")[0]
+        assert nav_links(volunteer.get("/staff").text) == ["/staff", "/staff/password"]
+
+
+def test_the_department_list_says_which_deadline_was_missed_and_when(
+    client: PageClient, db: Session, app
+) -> None:  # type: ignore[no-untyped-def]
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    roads = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert roads is not None
+    en = translator("en")
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303
+        db.refresh(ticket)
+        assert ticket.resolution_due is not None and ticket.resolution_due > utcnow()
+        ticket.response_due = utcnow() - timedelta(hours=2)
+        db.add(ticket)
+        db.commit()
+        missed = f"Overdue: not accepted by {en.datetime(ticket.response_due, 'short')}"
+        assert missed in dept.get("/staff/department").text
+        assert missed in dept.get(f"/staff/t/{ticket.code}").text
+        assert act(dept, ticket.code, "accept").status_code == 303
+        assert "Overdue" not in dept.get("/staff/department").text  # accepted, and resolving is not due yet
+        db.refresh(ticket)
+        ticket.resolution_due = utcnow() - timedelta(minutes=5)
+        db.add(ticket)
+        db.commit()
+        late = f"Overdue: not resolved by {en.datetime(ticket.resolution_due, 'short')}"
+        assert late in dept.get("/staff/department").text

@@ -195,6 +195,56 @@ def test_guessing_digits_is_rate_limited(client: PageClient, db: Session) -> Non
     assert "Too many tries" in limited.text
 
 
+def unlock(client: PageClient, code: str, digits: str) -> int:
+    return int(
+        client.post(f"/t/{code}/unlock", data={"digits": digits, "_csrf_token": client.csrf()}).status_code
+    )
+
+
+def test_a_guesser_cannot_lock_the_reporter_out(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug, visibility="private")
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.7") as guesser:
+        assert [unlock(guesser, ticket.code, f"{n:04d}") for n in range(6)] == [422] * 5 + [429]
+        assert unlock(guesser, ticket.code, "1234") == 429  # the guesser is refused even the right digits
+    with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as reporter:
+        assert unlock(reporter, ticket.code, "1234") == 200  # the reporter, elsewhere, is not
+
+
+def test_many_addresses_guessing_one_ticket_get_one_try_each_past_the_ceiling(
+    client: PageClient, db: Session, app
+) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug, visibility="private")
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    guesses = iter(range(2000, 9999))
+    for n in range(4):  # 4 addresses x 5 tries spend the ceiling of 20 a day
+        with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
+            assert {unlock(guesser, ticket.code, f"{next(guesses):04d}") for _ in range(5)} == {422}
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.50") as fresh:
+        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 422  # one try
+        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 429  # and no second
+        assert unlock(fresh, ticket.code, "1234") == 429  # not even a right one
+    with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as reporter:
+        assert unlock(reporter, ticket.code, "1234") == 200
+
+
+def test_one_ipv6_network_counts_as_one_address(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug, visibility="private")
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    statuses = []
+    for n in range(6):  # a phone hands itself a new address from its /64 for every try
+        with PageClient(
+            app=app, base_url="http://portal.test", address=f"2001:db8:1:2::{n + 1:x}"
+        ) as guesser:
+            statuses.append(unlock(guesser, ticket.code, f"{n:04d}"))
+    assert statuses == [422] * 5 + [429]
+    with PageClient(app=app, base_url="http://portal.test", address="2001:db8:1:3::1") as neighbour:
+        assert unlock(neighbour, ticket.code, "0009") == 422
+
+
 def test_photos_stay_private_until_approved(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
     fields = report_fields(client, a_community(db).slug)
     assert submit_report(client, fields, [("a.jpg", jpeg_bytes(), "image/jpeg")]).status_code == 303
