@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+import pytest
 from sqlmodel import Session, col, select
 
 from portal.services import Services
@@ -333,3 +336,40 @@ def test_a_history_restore_gets_the_whole_board_not_the_fragment(client: PageCli
     assert "<h1" not in fragment.text
     restore = client.get("/tickets", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<h1" in restore.text and "</html>" in restore.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("+8613911112222", "139****2222"),
+        ("0086 139-1111-2222", "139****2222"),
+        ("139.1111.3333", "139****3333"),
+        ("１３９１１１１４４４４", "139****4444"),
+        ("１３９－１１１１－５５５５", "139****5555"),
+    ],
+)
+def test_numbers_written_any_way_are_masked_on_every_public_page(
+    client: PageClient, db: Session, app, typed: str, shown: str  # type: ignore[no-untyped-def]
+) -> None:
+    community = a_community(db)
+    # Long enough that the board's excerpt would cut the number in two.
+    description = "路灯不亮很多天了晚上非常黑老人出门很不方便请尽快修理，" * 4 + f"电话{typed}"
+    fields = report_fields(
+        client, "", lat=str(community.lat), lng=str(community.lng), description=description
+    )
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    digits = "".join(c for c in unicodedata.normalize("NFKC", typed) if c.isdigit())
+    with PageClient(app=app, base_url="http://portal.test") as stranger:
+        pages = {
+            "ticket": stranger.get(f"/t/{ticket.code}").text,
+            "board": stranger.get("/tickets").text,
+            "locate": stranger.get(
+                f"/report/locate?lat={community.lat}&lng={community.lng}&category=road-damage",
+                headers={"HX-Request": "true"},
+            ).text,
+        }
+    assert ticket.code in pages["locate"]
+    for name, html in pages.items():
+        assert typed not in html and digits[-8:] not in html and typed[-8:] not in html, name
+    assert shown in pages["ticket"]
