@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 import segno
@@ -23,6 +24,7 @@ from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
+from portal.settings import Settings
 from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
@@ -45,6 +47,10 @@ from portal.web import in_thread, is_htmx, page_of
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
 LAST_REPORT_SECONDS = 15 * 60
+RECEIPT = "receipt"
+RECEIPT_SECONDS = 2 * 3600  # the receipt's details show in the browser that sent the report, for a while
+MAX_RECEIPTS = 10
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -229,16 +235,49 @@ def _handle_report(
     response: Response[Any] = Redirect(
         f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
     )
-    access.grant(request, response, settings, ticket.code)
+    if created or _sent_from_here(request, settings.secret_key, ticket):
+        # A replayed form key (from another browser's history, say) only learns the code again.
+        access.grant(request, response, settings, ticket.code)
+        _keep_receipt(request, response, settings, ticket)
+        response.set_cookie(
+            LAST_REPORT,
+            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
+            max_age=LAST_REPORT_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+        )
+    return response
+
+
+def _receipts(request: Request[Any, Any, Any], secret: str) -> dict[str, int]:
+    """The form keys of the reports this browser sent lately, with when their receipts expire."""
+    payload = unsign_value(secret, RECEIPT, request.cookies.get(RECEIPT))
+    if not isinstance(payload, dict):
+        return {}
+    now = time.time()
+    return {str(k): int(v) for k, v in payload.items() if isinstance(v, int) and v > now}
+
+
+def _sent_from_here(request: Request[Any, Any, Any], secret: str, ticket: Ticket) -> bool:
+    return ticket.submission_key in _receipts(request, secret)
+
+
+def _keep_receipt(
+    request: Request[Any, Any, Any], response: Response[Any], settings: Settings, ticket: Ticket
+) -> None:
+    receipts = _receipts(request, settings.secret_key)
+    receipts.setdefault(ticket.submission_key, int(time.time() + RECEIPT_SECONDS))
+    newest = dict(sorted(receipts.items(), key=lambda item: item[1])[-MAX_RECEIPTS:])
     response.set_cookie(
-        LAST_REPORT,
-        sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
-        max_age=LAST_REPORT_SECONDS,
+        RECEIPT,
+        sign_value(settings.secret_key, RECEIPT, newest),
+        max_age=RECEIPT_SECONDS,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
+        path="/report",
     )
-    return response
 
 
 def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
@@ -283,16 +322,19 @@ def report_done(
     if ticket is None:
         raise NotFoundException()
     url = f"{public_base_url(request)}/t/{ticket.code}"
+    mine = _sent_from_here(request, services.settings.secret_key, ticket)
     return render(
         request,
         "report/done.html",
         {
             "ticket": ticket,
             "again": bool(again),
+            "mine": mine,
             "ticket_url": url,
             "qr": qr_svg(url, scale=5),
-            "photos": service.photos_of(db_session, ticket, approved_only=False),
+            "photos": service.photos_of(db_session, ticket, approved_only=False) if mine else [],
         },
+        headers=NO_STORE,
     )
 
 
@@ -416,8 +458,8 @@ def _ticket_page(
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
         context = ticket_context(request, session, ticket)
-    if key is None:
-        return render(request, "tickets/page.html", context)
+    if key is None:  # unlocked: the private details must not stay in a shared cache or the back history
+        return render(request, "tickets/page.html", context, headers=NO_STORE)
     return render_and_cache(request, key, "tickets/page.html", context)
 
 

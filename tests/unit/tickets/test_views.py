@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 
 import pytest
 from sqlmodel import Session, col, select
 
+from portal.security import sign_value
 from portal.services import Services
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
+from tests.conftest import TEST_SECRET
 from tests.pages import PageClient
 from tests.unit.factories import a_community, code_on, jpeg_bytes, report_fields, submit_report
 
@@ -373,3 +376,41 @@ def test_numbers_written_any_way_are_masked_on_every_public_page(
     for name, html in pages.items():
         assert typed not in html and digits[-8:] not in html and typed[-8:] not in html, name
     assert shown in pages["ticket"]
+
+
+def test_a_replayed_form_key_gives_the_code_but_nothing_private(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug, visibility="private")
+    sent = submit_report(client, fields)
+    receipt = client.get(sent.headers["location"])
+    code = code_on(receipt.text)
+    assert "138****1234" in receipt.text and receipt.headers["cache-control"] == "no-store"
+    mine = client.get(f"/t/{code}")
+    assert "乐海路12号门口" in mine.text and mine.headers["cache-control"] == "no-store"
+
+    # Another browser finds the receipt's address in the history, then posts the form key again.
+    with PageClient(app=app, base_url="http://portal.test") as other:
+        seen = other.get(sent.headers["location"])
+        assert code_on(seen.text) == code and "1234" not in seen.text
+        replayed = submit_report(other, {**fields, "_csrf_token": other.csrf()})
+        assert replayed.status_code == 303 and "again=1" in replayed.headers["location"]
+        again = other.get(replayed.headers["location"])
+        assert code_on(again.text) == code and "1234" not in again.text
+        page = other.get(f"/t/{code}")
+        assert "This report is private" in page.text and "乐海路12号门口" not in page.text
+        assert "地砖松动" not in page.text
+        assert "access" not in other.cookies  # nor may it rate as the reporter
+    assert len(tickets(db)) == 1
+
+
+def test_the_receipt_shows_its_details_for_two_hours(client: PageClient, db: Session) -> None:
+    sent = submit_report(client, report_fields(client, a_community(db).slug))
+    assert "Max-Age=7200" in sent.headers["set-cookie"]
+    assert "138****1234" in client.get(sent.headers["location"]).text
+    [ticket] = tickets(db)
+    # A browser that kept the cookie past its two hours (its clock was wrong, say) sees only the code.
+    two_hours_ago = int(time.time()) - 1
+    client.cookies.set(
+        "receipt", sign_value(TEST_SECRET, "receipt", {ticket.submission_key: two_hours_ago}), path="/report"
+    )
+    expired = client.get(sent.headers["location"])
+    assert code_on(expired.text) == ticket.code and "1234" not in expired.text
