@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
@@ -352,7 +353,7 @@ def test_a_history_restore_gets_the_whole_board_not_the_fragment(client: PageCli
     ],
 )
 def test_numbers_written_any_way_are_masked_on_every_public_page(
-    client: PageClient, db: Session, app, typed: str, shown: str  # type: ignore[no-untyped-def]
+    client: PageClient, db: Session, app: Any, typed: str, shown: str
 ) -> None:
     community = a_community(db)
     # Long enough that the board's excerpt would cut the number in two.
