@@ -160,6 +160,7 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
             else earlier_round_of_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
         )
     headers = {"Cache-Control": "no-store"}
+    response: Response[Any]
     if earlier is not None:  # the rating it asked for may be in: the page shows it, or asks anew
         response = Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
         remember_rater(request, response, services.settings, ticket, earlier[0], earlier[1])
@@ -167,7 +168,7 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
     if follower is None:  # mistyped or forged
         limit_guessing(request, services, ticket.code, per_ticket=False)
         return Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
-    response: Response[Any] = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
+    response = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
     remember_rater(request, response, services.settings, ticket, follower)
     return response
 
