@@ -44,6 +44,16 @@ def _env_weights(name: str, default: tuple[int, int, int]) -> tuple[int, int, in
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
+def _env_hosts(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(f"PORTAL_{name}", "")
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    if "*" in hosts:
+        raise ValueError(
+            f"PORTAL_{name} must name the portal's own hosts, e.g. jimei.example.cn; * allows any"
+        )
+    return hosts
+
+
 def _persistent_secret(data_dir: Path) -> str:
     """A development secret kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
@@ -149,6 +159,9 @@ class Settings:
     # Seconds a computed /stats report may be reused after the data changed (0: always recompute).
     stats_max_age: int = 60
     supervision: SupervisionRule = field(default_factory=SupervisionRule)
+    # Host headers the portal answers to (Litestar refuses any other); empty: any, and then links
+    # in SMS and QR codes come only from base_url (or, in development, a loopback address).
+    allowed_hosts: tuple[str, ...] = ()
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -170,6 +183,7 @@ class Settings:
             stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
             stats_max_age=_env_int("STATS_MAX_AGE", 60),
             supervision=SupervisionRule.from_env(),
+            allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),

@@ -227,11 +227,17 @@ def _handle_report(
         session.commit()
     if created and ticket.reporter_phone:
         t = page_of(request).t
-        link = f"{public_base_url(request)}/t/{ticket.code}"
-        services.sms.send(
-            ticket.reporter_phone,
-            t.gettext("Jimei: report %(code)s received. Follow it at %(link)s", code=ticket.code, link=link),
+        base = public_base_url(request)
+        text = (
+            t.gettext(
+                "Jimei: report %(code)s received. Follow it at %(link)s",
+                code=ticket.code,
+                link=f"{base}/t/{ticket.code}",
+            )
+            if base
+            else t.gettext("Jimei: report %(code)s received. Keep this code to follow it.", code=ticket.code)
         )
+        services.sms.send(ticket.reporter_phone, text)
     response: Response[Any] = Redirect(
         f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
     )
@@ -321,7 +327,8 @@ def report_done(
     )
     if ticket is None:
         raise NotFoundException()
-    url = f"{public_base_url(request)}/t/{ticket.code}"
+    base = public_base_url(request)
+    url = f"{base}/t/{ticket.code}" if base else ""
     mine = _sent_from_here(request, services.settings.secret_key, ticket)
     return render(
         request,
@@ -331,7 +338,7 @@ def report_done(
             "again": bool(again),
             "mine": mine,
             "ticket_url": url,
-            "qr": qr_svg(url, scale=5),
+            "qr": qr_svg(url, scale=5) if url else "",
             "photos": service.photos_of(db_session, ticket, approved_only=False) if mine else [],
         },
         headers=NO_STORE,
@@ -468,8 +475,10 @@ def ticket_qr(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[bytes]:
     ticket = ticket_or_404(db_session, code)
-    url = f"{public_base_url(request)}/t/{ticket.code}"
-    svg = str(qr_svg(url, scale=8))
+    base = public_base_url(request)
+    if not base:  # a code pointing wherever the Host header said would be worse than none
+        raise NotFoundException()
+    svg = str(qr_svg(f"{base}/t/{ticket.code}", scale=8))
     return Response(
         content=('<?xml version="1.0" encoding="utf-8"?>\n' + svg).encode(),
         media_type="image/svg+xml",

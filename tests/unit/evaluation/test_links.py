@@ -155,7 +155,9 @@ def resolve_again(db: Session, services: Services, ticket: Ticket) -> None:
         select(StaffUser).where(StaffUser.role == StaffRole.DEPARTMENT).order_by(col(StaffUser.id))
     ).first()
     assert worker is not None
-    ctx = steps.Context.make(db, worker, "test", services.sms, "", secret=services.settings.secret_key)
+    ctx = steps.Context.make(
+        db, worker, "test", services.sms, services.settings.base_url, secret=services.settings.secret_key
+    )
     steps.accept(ctx, ticket)
     steps.resolve(ctx, ticket, "再次修好", "", [StoredPhoto("d" * 64, 10, 10)])
     db.commit()
