@@ -189,6 +189,9 @@ class Settings:
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
+                # codes texted to confirm a "me too" phone: per number, and per address
+                "confirm_phone": RateLimit.parse(_env("RATE_CONFIRM_PHONE", "3/hour")),
+                "confirm_address": RateLimit.parse(_env("RATE_CONFIRM_ADDRESS", "10/hour")),
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
                 # /stats figures computed afresh (cached answers are not counted), per address
                 "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),

@@ -26,7 +26,7 @@ from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
 from portal.settings import Settings
 from portal.templating import cached_page, render, render_and_cache
-from portal.tickets import service
+from portal.tickets import confirm, service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
 from portal.tickets.forms import (
     LAT_RANGE,
@@ -524,7 +524,7 @@ def _ticket_unlock(
 async def ticket_support(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[Any]:
-    """Me too: count a supporter, and follow the ticket when a phone is given."""
+    """Me too: count this browser once, and send a code to a phone that wants to follow the ticket."""
     form = await request.form()
     return await in_thread(_ticket_support, request, db_session, code, form)
 
@@ -537,29 +537,122 @@ def _ticket_support(
     ticket = ticket_or_404(db_session, code)
     raw_phone = clean_text(str(form.get("phone", "")))
     phone = normalize_mobile(raw_phone) if raw_phone else ""
-    t = page_of(request).t
     problem: str | None = None
     if phone is None:
         problem = N_("Enter an 11-digit mainland mobile number, like 13812345678, or leave it empty.")
     elif Status(ticket.status) not in OPEN_STATUSES or not ticket.is_public:
         problem = N_("This ticket is no longer open. If the problem is back, please report it again.")
-    if problem is None and phone is not None:
-        added = service.add_supporter(db_session, ticket, phone, page_of(request).locale)
-        notice = (
-            N_("Thank you. You now follow this ticket.") if added else N_("You already follow this ticket.")
+    if problem is not None or phone is None:
+        return _support_answer(request, db_session, ticket, error=("support-phone", problem or ""))
+    counted = ticket.code not in access.supported_codes(request, services.settings.secret_key)
+    if counted:
+        service.count_supporter(db_session, ticket)
+    notice = (
+        N_("Thank you. We counted you as another resident with this problem.")
+        if counted
+        else N_("You already support this ticket: each person counts once.")
+    )
+    note = _send_confirmation(request, services, ticket, phone) if phone else ""
+    if not is_htmx(request) and not note:
+        response: Response[Any] = Redirect(
+            f"/t/{ticket.code}?supported={'1' if counted else 'again'}", status_code=303
         )
-        if not phone:
-            notice = N_("Thank you. We counted you as another resident with this problem.")
-        if is_htmx(request):
-            return render(
-                request,
-                "tickets/_support.html",
-                {**ticket_context(request, db_session, ticket), "support_notice": t.gettext(notice)},
-            )
-        return Redirect(f"/t/{ticket.code}?supported=1", status_code=303)
+    else:
+        response = _support_answer(request, db_session, ticket, notice=notice, note=note, phone=phone)
+    if counted:
+        access.remember_support(request, response, services.settings, ticket.code)
+    return response
+
+
+def _send_confirmation(
+    request: Request[Any, Any, Any], services: Services, ticket: Ticket, phone: str
+) -> str:
+    """Text a code to the phone (a few per number and per address an hour); the note for the form."""
+    rate_limit(request, services, "confirm_address")
+    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
+    note, code = confirm.start(services.settings.secret_key, phone, ticket.code)
+    t = page_of(request).t
+    services.sms.send(
+        phone,
+        t.gettext(
+            "Jimei: code %(code)s, for updates on report %(ticket)s. Valid 10 minutes.",
+            code=code,
+            ticket=ticket.code,
+        ),
+    )
+    return note
+
+
+def _support_answer(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    ticket: Ticket,
+    *,
+    notice: str = "",
+    note: str = "",
+    phone: str = "",
+    error: tuple[str, str] | None = None,
+) -> Response[Any]:
+    """The "me too" section again (for htmx, with the supporter count swapped out of band), or the page."""
+    t = page_of(request).t
     context = ticket_context(request, db_session, ticket)
-    context["support_error"] = t.gettext(problem or "")
-    return render(request, "tickets/page.html", context, fragment="tickets/_support.html", status_code=422)
+    context.update(
+        support_notice=t.gettext(notice) if notice else "",
+        confirm_note=note,
+        confirm_phone=mask_phone(phone) if phone else "",
+        support_errors={error[0]: t.gettext(error[1])} if error else {},
+        count_out_of_band=is_htmx(request),
+    )
+    return render(
+        request,
+        "tickets/page.html",
+        context,
+        fragment="tickets/_support.html",
+        status_code=422 if error else 200,
+        headers=NO_STORE,
+    )
+
+
+@post("/t/{code:str}/support/confirm")
+async def ticket_support_confirm(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    """The code from the SMS: only now does the phone follow the ticket."""
+    form = await request.form()
+    return await in_thread(_ticket_support_confirm, request, db_session, code, form)
+
+
+def _ticket_support_confirm(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
+    services = services_of(request)
+    secret = services.settings.secret_key
+    ticket = ticket_or_404(db_session, code)
+    note = str(form.get("note", ""))
+    pending = confirm.read(secret, note)
+    if pending is None or pending.ticket != ticket.code or pending.expired:
+        problem = N_("This code has expired. Press “Me too” again for a new one.")
+        return _support_answer(request, db_session, ticket, error=("support-phone", problem))
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+        problem = N_("That is not the code we sent. Check the SMS and try again.")
+        return _support_answer(
+            request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)
+        )
+    counted = ticket.code not in access.supported_codes(request, secret)
+    locale = page_of(request).locale
+    if counted:
+        service.add_supporter(db_session, ticket, pending.phone, locale)
+    else:
+        service.follow(db_session, ticket, pending.phone, locale)
+    notice = N_("Thank you. You now follow this ticket: we will text you when it moves on.")
+    if is_htmx(request):
+        response = _support_answer(request, db_session, ticket, notice=notice)
+    else:
+        response = Redirect(f"/t/{ticket.code}?supported=following", status_code=303)
+    access.remember_support(request, response, services.settings, ticket.code)
+    return response
 
 
 # --- tracking and the board ------------------------------------------------------------------
@@ -685,6 +778,7 @@ route_handlers = [
     ticket_qr,
     ticket_unlock,
     ticket_support,
+    ticket_support_confirm,
     track_form,
     track_lookup,
     ticket_board,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from typing import Any
@@ -15,7 +16,14 @@ from portal.tickets.lifecycle import Status
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 from tests.conftest import TEST_SECRET
 from tests.pages import PageClient
-from tests.unit.factories import a_community, code_on, jpeg_bytes, report_fields, submit_report
+from tests.unit.factories import (
+    a_community,
+    code_on,
+    jpeg_bytes,
+    report_fields,
+    resolve_ticket,
+    submit_report,
+)
 
 
 def tickets(db: Session) -> list[Ticket]:
@@ -242,22 +250,116 @@ def test_too_many_lookups_get_a_friendly_429(client: PageClient) -> None:
     assert statuses.index(429) == 30
 
 
-def test_me_too_counts_and_follows(client: PageClient, db: Session) -> None:
-    fields = report_fields(client, a_community(db).slug)
-    assert submit_report(client, fields).status_code == 303
+CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
+NOTE_FIELD = re.compile(r'name="note" value="([^"]+)"')
+
+
+def me_too(client: PageClient, code: str, phone: str = "", **headers: str) -> Any:
+    return client.post(
+        f"/t/{code}/support", data={"phone": phone, "_csrf_token": client.csrf()}, headers=headers
+    )
+
+
+def confirm_code(client: PageClient, code: str, page: str, typed: str) -> Any:
+    note = NOTE_FIELD.search(page)
+    assert note, "the answer asks for the code"
+    return client.post(
+        f"/t/{code}/support/confirm",
+        data={"note": note.group(1), "code": typed, "_csrf_token": client.csrf()},
+        follow_redirects=False,
+    )
+
+
+def followers(db: Session, ticket: Ticket) -> set[str]:
+    db.expire_all()
+    return {f.phone for f in db.exec(select(Follower).where(Follower.ticket_id == ticket.id))}
+
+
+def test_a_phone_follows_only_once_its_owner_enters_the_code(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
     [ticket] = tickets(db)
-    response = client.post(
-        f"/t/{ticket.code}/support", data={"phone": "13600001111", "_csrf_token": client.csrf()}
-    )
-    assert response.status_code == 200
-    again = client.post(
-        f"/t/{ticket.code}/support", data={"phone": "136 0000 1111", "_csrf_token": client.csrf()}
-    )
-    assert again.status_code == 200
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        asked = me_too(neighbour, ticket.code, "136 0000 1111")
+        assert asked.status_code == 200 and "136****1111" in asked.text and 'name="code"' in asked.text
+        [texted] = services.sms.to("13600001111")  # type: ignore[attr-defined]
+        sent = CODE_IN_SMS.search(texted)
+        assert sent and ticket.code in texted and len(texted) <= 70
+        assert followers(db, ticket) == {"13859201234"}  # nothing yet for that number
+
+        wrong = confirm_code(
+            neighbour, ticket.code, asked.text, "000000" if sent.group(1) != "000000" else "111111"
+        )
+        assert wrong.status_code == 422 and "not the code we sent" in wrong.text
+        assert followers(db, ticket) == {"13859201234"}
+        right = confirm_code(neighbour, ticket.code, wrong.text, sent.group(1))
+        assert right.status_code == 303
+        assert "You now follow this ticket" in neighbour.get(right.headers["location"]).text
+    assert followers(db, ticket) == {"13859201234", "13600001111"}
     [ticket] = tickets(db)
     assert ticket.supporters == 1
-    phones = {f.phone for f in db.exec(select(Follower).where(Follower.ticket_id == ticket.id))}
-    assert phones == {"13859201234", "13600001111"}
+
+
+def test_a_number_that_is_never_confirmed_gets_no_updates(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as prankster:
+        assert me_too(prankster, ticket.code, "13600002222").status_code == 200
+    resolve_ticket(db, services, ticket)
+    [only_the_code] = services.sms.to("13600002222")  # type: ignore[attr-defined]
+    assert CODE_IN_SMS.search(only_the_code)
+    assert len(services.sms.to("13859201234")) == 3  # type: ignore[attr-defined]  # received, sent, resolved
+
+
+def test_one_browser_counts_once(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        answers = [me_too(neighbour, ticket.code, HX_Request="true") for _ in range(3)]
+        assert "We counted you" in answers[0].text
+        assert all("You already support this ticket" in a.text for a in answers[1:])
+        without_javascript = me_too(neighbour, ticket.code)  # the redirect is followed
+        assert "You already support this ticket" in without_javascript.text
+    [ticket] = tickets(db)
+    assert ticket.supporters == 1
+
+
+def test_the_answer_to_htmx_carries_the_new_count(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        answer = me_too(neighbour, ticket.code, **{"HX-Request": "true"})
+    assert 'id="supporters" data-hx-swap-oob="true"' in answer.text and "<dd>2</dd>" in answer.text
+
+
+def test_codes_are_limited_per_number_and_expire(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    statuses = []
+    for _ in range(4):  # from four browsers, so only the limit per number applies
+        with PageClient(app=app, base_url="http://portal.test") as someone:
+            statuses.append(me_too(someone, ticket.code, "13600003333").status_code)
+    assert statuses == [200, 200, 200, 429]
+    # A page left open past the code's ten minutes.
+    old = sign_value(TEST_SECRET, "confirm-phone", ["13600004444", ticket.code, int(time.time()) - 1, "n"])
+    late = client.post(
+        f"/t/{ticket.code}/support/confirm",
+        data={"note": old, "code": "123456", "_csrf_token": client.csrf()},
+    )
+    assert late.status_code == 422 and "This code has expired" in late.text
+    assert followers(db, ticket) == {"13859201234"}
+
+
+def test_guessing_the_code_is_rate_limited(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as guesser:
+        asked = me_too(guesser, ticket.code, "13600005555")
+        statuses = [confirm_code(guesser, ticket.code, asked.text, f"{n:06d}").status_code for n in range(6)]
+    assert statuses[-1] == 429 and set(statuses[:5]) <= {422, 303}
 
 
 def test_the_board_lists_public_tickets_with_filters(client: PageClient, db: Session) -> None:
@@ -307,14 +409,14 @@ def test_cached_public_pages_change_as_soon_as_the_ticket_does(client: PageClien
     [ticket] = tickets(db)
     with PageClient(app=app, base_url="http://portal.test") as stranger:
         first = stranger.get(f"/t/{ticket.code}")
-        assert "Residents with this problem" not in first.text
+        assert '<div id="supporters" hidden>' in first.text
         board_before = stranger.get("/tickets").text
         supported = stranger.post(
             f"/t/{ticket.code}/support", data={"_csrf_token": stranger.csrf()}, follow_redirects=False
         )
         assert supported.status_code == 303
         after = stranger.get(f"/t/{ticket.code}")
-        assert "Residents with this problem" in after.text
+        assert '<div id="supporters"><dt>Residents with this problem</dt><dd>2</dd>' in after.text
         assert board_before != stranger.get("/tickets").text
         # every visitor gets their own nonce and CSRF token, even from the cache
         again = stranger.get(f"/t/{ticket.code}")
