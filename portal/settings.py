@@ -186,6 +186,7 @@ class Settings:
             allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
+                "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),

@@ -223,6 +223,17 @@ def _handle_report(
         earlier = _same_report_just_sent(request, services, session, fingerprint)
         if earlier is not None:
             return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
+        if (
+            clean.phone
+            and service.find_by_key(session, raw.form_key) is None
+            and _phone_used_too_often(services, clean.phone)
+        ):
+            errors.add(
+                "phone",
+                N_("This number was given with many reports today. Leave it out, or try again tomorrow."),
+            )
+            raw.kept_photos = sign_value(settings.secret_key, KEPT_PHOTOS, kept) if kept else ""
+            return _report_page(request, services, raw, errors, kept, status_code=422)
         ticket, created = service.submit_report(session, clean, photos, key=raw.form_key, locale=locale)
         session.commit()
     if created and ticket.reporter_phone:
@@ -284,6 +295,13 @@ def _keep_receipt(
         secure=settings.secure_cookies,
         path="/report",
     )
+
+
+def _phone_used_too_often(services: Services, phone: str) -> bool:
+    """The reporter's own number is not confirmed by a code (that would lose reports whose SMS is
+    late), so that nobody can flood someone else's phone with reports, a number serves a few a day."""
+    limit = services.settings.rate_limits["report_phone"]
+    return not services.limiter.hit("report_phone", f"phone:{phone}", limit).allowed
 
 
 def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:

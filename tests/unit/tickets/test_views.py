@@ -517,3 +517,23 @@ def test_the_receipt_shows_its_details_for_two_hours(client: PageClient, db: Ses
     )
     expired = client.get(sent.headers["location"])
     assert code_on(expired.text) == ticket.code and "1234" not in expired.text
+
+
+def test_one_number_serves_a_few_reports_a_day(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    community = a_community(db).slug
+    statuses = []
+    for n in range(6):  # someone else's number, typed into report after report
+        with PageClient(app=app, base_url="http://portal.test") as browser:
+            fields = report_fields(
+                browser, community, phone="13600007777", description=f"第{n}个问题：路灯不亮已经很多天了。"
+            )
+            statuses.append(submit_report(browser, fields))
+    assert [r.status_code for r in statuses] == [303] * 5 + [422]
+    assert "many reports today" in statuses[-1].text and 'href="#phone"' in statuses[-1].text
+    assert len(services.sms.to("13600007777")) == 5  # type: ignore[attr-defined]
+    with PageClient(app=app, base_url="http://portal.test") as browser:  # without the number it goes through
+        fields = report_fields(browser, community, phone="", description="第六个问题：路灯不亮已经很多天了。")
+        assert submit_report(browser, fields).status_code == 303
+    assert len(tickets(db)) == 6
