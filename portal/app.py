@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[page_middleware],
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts), www_redirect=False)
+        if settings.allowed_hosts
+        else None,
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="csrftoken",

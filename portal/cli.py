@@ -33,8 +33,12 @@ def db_check(database_url: str | None = None) -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
+    from portal.services import link_warning
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if (warning := link_warning(settings, host)) is not None:
+        print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
     uvicorn.run(
         "portal.app:app_from_env",
         factory=True,

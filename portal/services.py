@@ -48,9 +48,30 @@ def services_of(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def public_base_url(request: Request[Any, Any, Any]) -> str:
-    """The address printed in QR codes and SMS: the configured one, else the request's own."""
-    return services_of(request).settings.base_url or str(request.base_url).rstrip("/")
+    """The address printed in QR codes and SMS: PORTAL_BASE_URL, else the request's own when its
+    Host header can be trusted; else "" (no link at all), never an address an outsider chose."""
+    settings = services_of(request).settings
+    if settings.base_url:
+        return settings.base_url
+    # With PORTAL_ALLOWED_HOSTS set, Litestar has already refused every other Host header.
+    if settings.allowed_hosts or (request.url.hostname or "").strip("[]") in LOOPBACK_HOSTS:
+        return str(request.base_url).rstrip("/")
+    return ""
+
+
+def link_warning(settings: Settings, host: str) -> str | None:
+    """What ``portal serve`` says when it listens beyond this machine with no trusted address."""
+    if settings.base_url or settings.allowed_hosts or host in LOOPBACK_HOSTS:
+        return None
+    return (
+        "Neither PORTAL_BASE_URL nor PORTAL_ALLOWED_HOSTS is set: SMS will go out without links and "
+        "receipts without QR codes, because the Host header of a request cannot be trusted. "
+        "Set PORTAL_BASE_URL (e.g. https://jimei.example.cn)."
+    )
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:

@@ -44,6 +44,16 @@ def _env_weights(name: str, default: tuple[int, int, int]) -> tuple[int, int, in
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
+def _env_hosts(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(f"PORTAL_{name}", "")
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    if "*" in hosts:
+        raise ValueError(
+            f"PORTAL_{name} must name the portal's own hosts, e.g. jimei.example.cn; * allows any"
+        )
+    return hosts
+
+
 def _persistent_secret(data_dir: Path) -> str:
     """A development secret kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
@@ -149,6 +159,9 @@ class Settings:
     # Seconds a computed /stats report may be reused after the data changed (0: always recompute).
     stats_max_age: int = 60
     supervision: SupervisionRule = field(default_factory=SupervisionRule)
+    # Host headers the portal answers to (Litestar refuses any other); empty: any, and then links
+    # in SMS and QR codes come only from base_url (or, in development, a loopback address).
+    allowed_hosts: tuple[str, ...] = ()
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -170,13 +183,18 @@ class Settings:
             stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
             stats_max_age=_env_int("STATS_MAX_AGE", 60),
             supervision=SupervisionRule.from_env(),
+            allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
+                "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
                 # all addresses together, per ticket: past it, one try per address (services.py)
                 "unlock-ticket": RateLimit.parse(_env("RATE_UNLOCK_TICKET", "20/day")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
+                # codes texted to confirm a "me too" phone: per number, and per address
+                "confirm_phone": RateLimit.parse(_env("RATE_CONFIRM_PHONE", "3/hour")),
+                "confirm_address": RateLimit.parse(_env("RATE_CONFIRM_ADDRESS", "10/hour")),
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
                 # /stats figures computed afresh (cached answers are not counted), per address
                 "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),

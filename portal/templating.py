@@ -39,9 +39,10 @@ def _query_with(request: Request[Any, Any, Any], **changes: str | None) -> str:
 
 
 def excerpt(text: str, length: int = 80) -> str:
-    """The start of a resident's text for lists, with any phone number in it masked."""
-    short = text if len(text) <= length else text[:length].rstrip() + "…"
-    return mask_phones_in_text(short)
+    """The start of a resident's text for lists, with any phone number in it masked (before cutting,
+    so that a number cut in two cannot slip past the mask)."""
+    text = mask_phones_in_text(text)
+    return text if len(text) <= length else text[:length].rstrip() + "…"
 
 
 @lru_cache(maxsize=1)

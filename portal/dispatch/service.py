@@ -420,13 +420,17 @@ class Outbox:
         if rating and not self.secret:
             raise ValueError("personal rating links need the secret key")
         page = f"{self.base_url}/t/{ticket.code}"
+        if rating and not self.base_url:
+            message = N_("Jimei: report %(code)s is resolved. Please rate it on the portal with this code.")
         for follower in self.session.exec(
             select(Follower).where(Follower.ticket_id == ticket.id).order_by(col(Follower.id))
         ):
             link = rating_link(self.base_url, self.secret, ticket, follower) if rating else page
             t = translator(follower.locale)
             name = department.name(follower.locale) if department else ""
-            self.sms.send(follower.phone, t.gettext(message, code=ticket.code, link=link, department=name))
+            # With no trusted address (see public_base_url) the message goes out without its link.
+            text = t.gettext(message, code=ticket.code, link=link if self.base_url else "", department=name)
+            self.sms.send(follower.phone, text.strip())
 
     def department(self, department: Department, ticket: Ticket, message: str) -> None:
         if department.duty_phone:

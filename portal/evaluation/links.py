@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Request, Response
 from sqlmodel import Session, col, select
 
+from portal.evaluation.models import Rating
 from portal.security import sign_value, unsign_value
 from portal.settings import Settings
 from portal.tickets.models import Follower, Ticket
@@ -35,17 +36,30 @@ def rating_link(base_url: str, secret: str, ticket: Ticket, follower: Follower) 
     return f"{base_url}/r/{ticket.code}/{token}"
 
 
-def follower_for_token(session: Session, secret: str, ticket: Ticket, token: str) -> Follower | None:
-    """The follower whose link for the ticket's current round carries this token, else None."""
+def follower_for_token(
+    session: Session, secret: str, ticket: Ticket, token: str, round_: int | None = None
+) -> Follower | None:
+    """The follower whose link for the ticket's current round (or ``round_``) carries this token."""
     given = token.strip().upper().encode()
     found = None
     for follower in session.exec(
         select(Follower).where(Follower.ticket_id == ticket.id).order_by(col(Follower.id))
     ):
-        expected = rating_token(secret, ticket.id or 0, follower.id or 0, ticket.round).encode()
+        expected = rating_token(secret, ticket.id or 0, follower.id or 0, round_ or ticket.round).encode()
         if hmac.compare_digest(expected, given):  # every follower is compared: timing tells nothing
             found = follower
     return found
+
+
+def earlier_round_of_token(
+    session: Session, secret: str, ticket: Ticket, token: str
+) -> tuple[Follower, int] | None:
+    """The follower and earlier round a link from an earlier round's SMS was made for."""
+    for round_ in range(ticket.round - 1, 0, -1):
+        follower = follower_for_token(session, secret, ticket, token, round_)
+        if follower is not None:
+            return follower, round_
+    return None
 
 
 def _remembered(request: Request[Any, Any, Any], secret: str) -> dict[str, list[int]]:
@@ -67,11 +81,13 @@ def remember_rater(
     settings: Settings,
     ticket: Ticket,
     follower: Follower,
+    round_: int | None = None,
 ) -> None:
-    """This browser rates the ticket's current round as ``follower``, until the rating window ends."""
+    """This browser rates the ticket's current round (or sees its rating of ``round_``) as
+    ``follower``, until the rating window ends."""
     seconds = settings.rating_window_days * 86400
     entries = _remembered(request, settings.secret_key)
-    entries[ticket.code] = [follower.id or 0, ticket.round, int(time.time() + seconds)]
+    entries[ticket.code] = [follower.id or 0, round_ or ticket.round, int(time.time() + seconds)]
     newest = dict(sorted(entries.items(), key=lambda item: item[1][2])[-MAX_REMEMBERED:])
     response.set_cookie(
         RATER_COOKIE,
@@ -93,3 +109,18 @@ def remembered_follower(
         return None
     follower = session.get(Follower, entry[0])
     return follower if follower is not None and follower.ticket_id == ticket.id else None
+
+
+def remembered_rating(
+    request: Request[Any, Any, Any], session: Session, secret: str, ticket: Ticket
+) -> Rating | None:
+    """The rating this browser's follower gave for the round their link was for, if they gave one."""
+    entry = _remembered(request, secret).get(ticket.code)
+    follower = session.get(Follower, entry[0]) if entry is not None else None
+    if entry is None or follower is None or follower.ticket_id != ticket.id:
+        return None
+    return session.exec(
+        select(Rating).where(
+            Rating.ticket_id == ticket.id, Rating.round == entry[1], Rating.rater == follower.phone
+        )
+    ).first()

@@ -56,6 +56,14 @@ def has_rated(session: Session, ticket: Ticket, rater: str) -> bool:
     return found is not None
 
 
+def latest_rating_by(session: Session, ticket: Ticket, rater: str) -> Rating | None:
+    return session.exec(
+        select(Rating)
+        .where(Rating.ticket_id == ticket.id, Rating.rater == rater)
+        .order_by(col(Rating.round).desc())
+    ).first()
+
+
 def submit_rating(
     session: Session, ticket: Ticket, rater: str, level: str, solved: str, comment: str,
     *, sms: SmsGateway, base_url: str, now: datetime | None = None, rule: SupervisionRule = DEFAULT_RULE,

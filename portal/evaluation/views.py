@@ -11,9 +11,15 @@ from litestar.response import Redirect
 from sqlmodel import Session
 
 from portal import access
-from portal.evaluation.links import follower_for_token, remember_rater, remembered_follower
-from portal.evaluation.models import LEVELS, SOLVED
-from portal.evaluation.service import RatingError, rater_for_digits, submit_rating
+from portal.evaluation.links import (
+    earlier_round_of_token,
+    follower_for_token,
+    remember_rater,
+    remembered_follower,
+    remembered_rating,
+)
+from portal.evaluation.models import LEVELS, SOLVED, Rating
+from portal.evaluation.service import RatingError, latest_rating_by, rater_for_digits, submit_rating
 from portal.i18n import N_
 from portal.services import Services, limit_guessing, public_base_url, refuse_while_guessing, services_of
 from portal.templating import render
@@ -31,11 +37,13 @@ def _page(
     *,
     known: bool,
     form: dict[str, str],
+    given: Rating | None = None,
     error: str = "",
     status: int = 200,
 ) -> Response[str]:
     context = {
         "ticket": ticket,
+        "given": given,
         "resolved": Status(ticket.status) == Status.RESOLVED,
         "known": known,
         "link_invalid": request.query_params.get("link") == "invalid",
@@ -65,12 +73,27 @@ def _known_rater(
     return None
 
 
+def _rating_given(
+    request: Request[Any, Any, Any], services: Services, session: Session, ticket: Ticket
+) -> Rating | None:
+    """This browser's rating, to show instead of the form while no new round waits for one."""
+    secret = services.settings.secret_key
+    rating = remembered_rating(request, session, secret, ticket)
+    if rating is None and ticket.reporter_phone and access.has_access(request, secret, ticket.code):
+        rating = latest_rating_by(session, ticket, ticket.reporter_phone)
+    awaiting_new = Status(ticket.status) == Status.RESOLVED and (
+        rating is None or rating.round != ticket.round
+    )
+    return None if awaiting_new else rating
+
+
 def _rate_form(request: Request[Any, Any, Any], code: str) -> Response[str]:
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
         known = _known_rater(request, services, session, ticket) is not None
-    return _page(request, ticket, known=known, form={})
+        given = _rating_given(request, services, session, ticket)
+    return _page(request, ticket, known=known, form={}, given=given)
 
 
 @post("/t/{code:str}/rate")
@@ -89,6 +112,9 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
         ticket = ticket_or_404(session, code)
         rater = _known_rater(request, services, session, ticket)
         known = rater is not None
+        given = _rating_given(request, services, session, ticket)
+        if given is not None:  # sent twice, or from a page left open: show what is in
+            return _page(request, ticket, known=known, form={}, given=given)
         if rater is None:
             limit_guessing(request, services, ticket.code)
             digits = form.get("digits", "").strip()
@@ -128,11 +154,21 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
         # tokens; at 5 tries per address per 15 minutes, guessing one takes lifetimes.
         refuse_while_guessing(request, services, ticket.code, per_ticket=False)
         follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
+        earlier = (
+            None
+            if follower
+            else earlier_round_of_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
+        )
     headers = {"Cache-Control": "no-store"}
-    if follower is None:  # mistyped, forged, or from an earlier round
+    response: Response[Any]
+    if earlier is not None:  # the rating it asked for may be in: the page shows it, or asks anew
+        response = Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
+        remember_rater(request, response, services.settings, ticket, earlier[0], earlier[1])
+        return response
+    if follower is None:  # mistyped or forged
         limit_guessing(request, services, ticket.code, per_ticket=False)
         return Redirect(f"/t/{ticket.code}/rate?link=invalid", status_code=303, headers=headers)
-    response: Response[Any] = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
+    response = Redirect(f"/t/{ticket.code}/rate", status_code=303, headers=headers)
     remember_rater(request, response, services.settings, ticket, follower)
     return response
 

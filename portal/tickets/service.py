@@ -169,17 +169,29 @@ def _insert_ticket(
     return ticket
 
 
-def add_supporter(session: Session, ticket: Ticket, phone: str, locale: str) -> bool:
-    """Count a "me too" and make the resident follow the ticket. False when this phone already follows it."""
-    if phone:
-        already = session.exec(
-            select(Follower).where(Follower.ticket_id == ticket.id, Follower.phone == phone)
-        ).first()
-        if already is not None:
-            return False
-        session.add(Follower(ticket_id=ticket.id or 0, phone=phone, kind="supporter", locale=locale))
+def count_supporter(session: Session, ticket: Ticket) -> None:
+    """One more resident with this problem (the view makes sure each browser counts once)."""
     ticket.supporters += 1
     record_event(session, ticket, Action.SUPPORT, Role.RESIDENT)
+
+
+def follow(session: Session, ticket: Ticket, phone: str, locale: str) -> bool:
+    """A confirmed phone follows the ticket (SMS on dispatch and resolution). False when it already did."""
+    already = session.exec(
+        select(Follower).where(Follower.ticket_id == ticket.id, Follower.phone == phone)
+    ).first()
+    if already is not None:
+        return False
+    session.add(Follower(ticket_id=ticket.id or 0, phone=phone, kind="supporter", locale=locale))
+    session.flush()
+    return True
+
+
+def add_supporter(session: Session, ticket: Ticket, phone: str, locale: str) -> bool:
+    """A resident whose phone is confirmed says "me too": counted, and following. False when it already followed."""
+    if not follow(session, ticket, phone, locale):
+        return False
+    count_supporter(session, ticket)
     return True
 
 

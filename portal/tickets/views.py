@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 import segno
@@ -23,8 +24,9 @@ from portal.i18n import N_
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
+from portal.settings import Settings
 from portal.templating import cached_page, render, render_and_cache
-from portal.tickets import service
+from portal.tickets import confirm, service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
 from portal.tickets.forms import (
     LAT_RANGE,
@@ -45,6 +47,10 @@ from portal.web import in_thread, is_htmx, page_of
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
 LAST_REPORT_SECONDS = 15 * 60
+RECEIPT = "receipt"
+RECEIPT_SECONDS = 2 * 3600  # the receipt's details show in the browser that sent the report, for a while
+MAX_RECEIPTS = 10
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -217,28 +223,85 @@ def _handle_report(
         earlier = _same_report_just_sent(request, services, session, fingerprint)
         if earlier is not None:
             return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
+        if (
+            clean.phone
+            and service.find_by_key(session, raw.form_key) is None
+            and _phone_used_too_often(services, clean.phone)
+        ):
+            errors.add(
+                "phone",
+                N_("This number was given with many reports today. Leave it out, or try again tomorrow."),
+            )
+            raw.kept_photos = sign_value(settings.secret_key, KEPT_PHOTOS, kept) if kept else ""
+            return _report_page(request, services, raw, errors, kept, status_code=422)
         ticket, created = service.submit_report(session, clean, photos, key=raw.form_key, locale=locale)
         session.commit()
     if created and ticket.reporter_phone:
         t = page_of(request).t
-        link = f"{public_base_url(request)}/t/{ticket.code}"
-        services.sms.send(
-            ticket.reporter_phone,
-            t.gettext("Jimei: report %(code)s received. Follow it at %(link)s", code=ticket.code, link=link),
+        base = public_base_url(request)
+        text = (
+            t.gettext(
+                "Jimei: report %(code)s received. Follow it at %(link)s",
+                code=ticket.code,
+                link=f"{base}/t/{ticket.code}",
+            )
+            if base
+            else t.gettext("Jimei: report %(code)s received. Keep this code to follow it.", code=ticket.code)
         )
+        services.sms.send(ticket.reporter_phone, text)
     response: Response[Any] = Redirect(
         f"/report/done?key={raw.form_key}" + ("" if created else "&again=1"), status_code=303
     )
-    access.grant(request, response, settings, ticket.code)
+    if created or _sent_from_here(request, settings.secret_key, ticket):
+        # A replayed form key (from another browser's history, say) only learns the code again.
+        access.grant(request, response, settings, ticket.code)
+        _keep_receipt(request, response, settings, ticket)
+        response.set_cookie(
+            LAST_REPORT,
+            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
+            max_age=LAST_REPORT_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+        )
+    return response
+
+
+def _receipts(request: Request[Any, Any, Any], secret: str) -> dict[str, int]:
+    """The form keys of the reports this browser sent lately, with when their receipts expire."""
+    payload = unsign_value(secret, RECEIPT, request.cookies.get(RECEIPT))
+    if not isinstance(payload, dict):
+        return {}
+    now = time.time()
+    return {str(k): int(v) for k, v in payload.items() if isinstance(v, int) and v > now}
+
+
+def _sent_from_here(request: Request[Any, Any, Any], secret: str, ticket: Ticket) -> bool:
+    return ticket.submission_key in _receipts(request, secret)
+
+
+def _keep_receipt(
+    request: Request[Any, Any, Any], response: Response[Any], settings: Settings, ticket: Ticket
+) -> None:
+    receipts = _receipts(request, settings.secret_key)
+    receipts.setdefault(ticket.submission_key, int(time.time() + RECEIPT_SECONDS))
+    newest = dict(sorted(receipts.items(), key=lambda item: item[1])[-MAX_RECEIPTS:])
     response.set_cookie(
-        LAST_REPORT,
-        sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
-        max_age=LAST_REPORT_SECONDS,
+        RECEIPT,
+        sign_value(settings.secret_key, RECEIPT, newest),
+        max_age=RECEIPT_SECONDS,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
+        path="/report",
     )
-    return response
+
+
+def _phone_used_too_often(services: Services, phone: str) -> bool:
+    """The reporter's own number is not confirmed by a code (that would lose reports whose SMS is
+    late), so that nobody can flood someone else's phone with reports, a number serves a few a day."""
+    limit = services.settings.rate_limits["report_phone"]
+    return not services.limiter.hit("report_phone", f"phone:{phone}", limit).allowed
 
 
 def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
@@ -282,17 +345,21 @@ def report_done(
     )
     if ticket is None:
         raise NotFoundException()
-    url = f"{public_base_url(request)}/t/{ticket.code}"
+    base = public_base_url(request)
+    url = f"{base}/t/{ticket.code}" if base else ""
+    mine = _sent_from_here(request, services.settings.secret_key, ticket)
     return render(
         request,
         "report/done.html",
         {
             "ticket": ticket,
             "again": bool(again),
+            "mine": mine,
             "ticket_url": url,
-            "qr": qr_svg(url, scale=5),
-            "photos": service.photos_of(db_session, ticket, approved_only=False),
+            "qr": qr_svg(url, scale=5) if url else "",
+            "photos": service.photos_of(db_session, ticket, approved_only=False) if mine else [],
         },
+        headers=NO_STORE,
     )
 
 
@@ -416,8 +483,8 @@ def _ticket_page(
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
         context = ticket_context(request, session, ticket)
-    if key is None:
-        return render(request, "tickets/page.html", context)
+    if key is None:  # unlocked: the private details must not stay in a shared cache or the back history
+        return render(request, "tickets/page.html", context, headers=NO_STORE)
     return render_and_cache(request, key, "tickets/page.html", context)
 
 
@@ -426,8 +493,10 @@ def ticket_qr(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[bytes]:
     ticket = ticket_or_404(db_session, code)
-    url = f"{public_base_url(request)}/t/{ticket.code}"
-    svg = str(qr_svg(url, scale=8))
+    base = public_base_url(request)
+    if not base:  # a code pointing wherever the Host header said would be worse than none
+        raise NotFoundException()
+    svg = str(qr_svg(f"{base}/t/{ticket.code}", scale=8))
     return Response(
         content=('<?xml version="1.0" encoding="utf-8"?>\n' + svg).encode(),
         media_type="image/svg+xml",
@@ -473,7 +542,7 @@ def _ticket_unlock(
 async def ticket_support(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
 ) -> Response[Any]:
-    """Me too: count a supporter, and follow the ticket when a phone is given."""
+    """Me too: count this browser once, and send a code to a phone that wants to follow the ticket."""
     form = await request.form()
     return await in_thread(_ticket_support, request, db_session, code, form)
 
@@ -486,29 +555,122 @@ def _ticket_support(
     ticket = ticket_or_404(db_session, code)
     raw_phone = clean_text(str(form.get("phone", "")))
     phone = normalize_mobile(raw_phone) if raw_phone else ""
-    t = page_of(request).t
     problem: str | None = None
     if phone is None:
         problem = N_("Enter an 11-digit mainland mobile number, like 13812345678, or leave it empty.")
     elif Status(ticket.status) not in OPEN_STATUSES or not ticket.is_public:
         problem = N_("This ticket is no longer open. If the problem is back, please report it again.")
-    if problem is None and phone is not None:
-        added = service.add_supporter(db_session, ticket, phone, page_of(request).locale)
-        notice = (
-            N_("Thank you. You now follow this ticket.") if added else N_("You already follow this ticket.")
+    if problem is not None or phone is None:
+        return _support_answer(request, db_session, ticket, error=("support-phone", problem or ""))
+    counted = ticket.code not in access.supported_codes(request, services.settings.secret_key)
+    if counted:
+        service.count_supporter(db_session, ticket)
+    notice = (
+        N_("Thank you. We counted you as another resident with this problem.")
+        if counted
+        else N_("You already support this ticket: each person counts once.")
+    )
+    note = _send_confirmation(request, services, ticket, phone) if phone else ""
+    if not is_htmx(request) and not note:
+        response: Response[Any] = Redirect(
+            f"/t/{ticket.code}?supported={'1' if counted else 'again'}", status_code=303
         )
-        if not phone:
-            notice = N_("Thank you. We counted you as another resident with this problem.")
-        if is_htmx(request):
-            return render(
-                request,
-                "tickets/_support.html",
-                {**ticket_context(request, db_session, ticket), "support_notice": t.gettext(notice)},
-            )
-        return Redirect(f"/t/{ticket.code}?supported=1", status_code=303)
+    else:
+        response = _support_answer(request, db_session, ticket, notice=notice, note=note, phone=phone)
+    if counted:
+        access.remember_support(request, response, services.settings, ticket.code)
+    return response
+
+
+def _send_confirmation(
+    request: Request[Any, Any, Any], services: Services, ticket: Ticket, phone: str
+) -> str:
+    """Text a code to the phone (a few per number and per address an hour); the note for the form."""
+    rate_limit(request, services, "confirm_address")
+    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
+    note, code = confirm.start(services.settings.secret_key, phone, ticket.code)
+    t = page_of(request).t
+    services.sms.send(
+        phone,
+        t.gettext(
+            "Jimei: code %(code)s, for updates on report %(ticket)s. Valid 10 minutes.",
+            code=code,
+            ticket=ticket.code,
+        ),
+    )
+    return note
+
+
+def _support_answer(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    ticket: Ticket,
+    *,
+    notice: str = "",
+    note: str = "",
+    phone: str = "",
+    error: tuple[str, str] | None = None,
+) -> Response[Any]:
+    """The "me too" section again (for htmx, with the supporter count swapped out of band), or the page."""
+    t = page_of(request).t
     context = ticket_context(request, db_session, ticket)
-    context["support_error"] = t.gettext(problem or "")
-    return render(request, "tickets/page.html", context, fragment="tickets/_support.html", status_code=422)
+    context.update(
+        support_notice=t.gettext(notice) if notice else "",
+        confirm_note=note,
+        confirm_phone=mask_phone(phone) if phone else "",
+        support_errors={error[0]: t.gettext(error[1])} if error else {},
+        count_out_of_band=is_htmx(request),
+    )
+    return render(
+        request,
+        "tickets/page.html",
+        context,
+        fragment="tickets/_support.html",
+        status_code=422 if error else 200,
+        headers=NO_STORE,
+    )
+
+
+@post("/t/{code:str}/support/confirm")
+async def ticket_support_confirm(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    """The code from the SMS: only now does the phone follow the ticket."""
+    form = await request.form()
+    return await in_thread(_ticket_support_confirm, request, db_session, code, form)
+
+
+def _ticket_support_confirm(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
+    services = services_of(request)
+    secret = services.settings.secret_key
+    ticket = ticket_or_404(db_session, code)
+    note = str(form.get("note", ""))
+    pending = confirm.read(secret, note)
+    if pending is None or pending.ticket != ticket.code or pending.expired:
+        problem = N_("This code has expired. Press “Me too” again for a new one.")
+        return _support_answer(request, db_session, ticket, error=("support-phone", problem))
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+        problem = N_("That is not the code we sent. Check the SMS and try again.")
+        return _support_answer(
+            request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)
+        )
+    counted = ticket.code not in access.supported_codes(request, secret)
+    locale = page_of(request).locale
+    if counted:
+        service.add_supporter(db_session, ticket, pending.phone, locale)
+    else:
+        service.follow(db_session, ticket, pending.phone, locale)
+    notice = N_("Thank you. You now follow this ticket: we will text you when it moves on.")
+    if is_htmx(request):
+        response = _support_answer(request, db_session, ticket, notice=notice)
+    else:
+        response = Redirect(f"/t/{ticket.code}?supported=following", status_code=303)
+    access.remember_support(request, response, services.settings, ticket.code)
+    return response
 
 
 # --- tracking and the board ------------------------------------------------------------------
@@ -634,6 +796,7 @@ route_handlers = [
     ticket_qr,
     ticket_unlock,
     ticket_support,
+    ticket_support_confirm,
     track_form,
     track_lookup,
     ticket_board,

@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.services import Services
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import PHONE, report_ticket
+from tests.e2e.helpers import PHONE, report_ticket, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -101,3 +102,47 @@ def test_me_too_with_a_bad_phone_says_so_in_place(new_context: ContextFactory) -
     assert answer.value.status == 422
     expect(stranger.locator("#support-phone-error")).to_be_visible()
     expect(stranger).to_have_url(re.compile(rf"/t/{code}$"))  # no page load: answered in place
+
+
+def _console_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "nojs"])
+def test_me_too_counts_once_and_a_phone_follows_after_its_code(
+    new_context: ContextFactory, services: Services, javascript: bool
+) -> None:
+    code = report_ticket(new_context().new_page(), phone=PHONE)
+    page = new_context(java_script_enabled=javascript).new_page()
+    errors = _console_errors(page)
+    page.goto(f"/t/{code}")
+    expect(page.locator("#supporters")).to_be_hidden()
+    if javascript:  # as a browser's autofill or a reading aid does: htmx must not copy it as an inline style
+        page.evaluate("() => { document.getElementById('support-phone').style.backgroundColor = '#ffe'; }")
+    page.locator("section.support button[type=submit]").click()
+    expect(page.locator("#supporters dd")).to_have_text("2")  # the reporter and this resident
+    expect(page.locator("section.support [role=status]")).to_contain_text("已把您计入")
+
+    page.locator("section.support button[type=submit]").click()  # a second tap counts nothing
+    expect(page.locator("section.support [role=status]")).to_contain_text("每人只计一次")
+    expect(page.locator("#supporters dd")).to_have_text("2")
+
+    page.locator("#support-phone").fill("139 0000 2222")
+    page.locator("section.support button[type=submit]").click()
+    expect(page.locator("#confirm-code")).to_be_visible()
+    expect(page.locator("section.support")).to_contain_text("139****2222")
+    screenshot(page, f"me-too-code-{'htmx' if javascript else 'nojs'}")
+    [texted] = services.sms.to("13900002222")  # type: ignore[attr-defined]
+    sent = re.search(r"\d{6}", texted)
+    assert sent, texted
+    page.locator("#confirm-code").fill(sent.group())
+    page.locator("section.support button[type=submit]").click()
+    expect(page.locator("section.support [role=status]")).to_contain_text("您已关注")
+    expect(page.locator("#supporters dd")).to_have_text("2")
+    screenshot(page, f"me-too-following-{'htmx' if javascript else 'nojs'}")
+    assert errors == [], errors
+    page.goto("/tickets")
+    expect(page.locator("#results .ticket-card").first).to_contain_text("2位居民反映")

@@ -12,7 +12,15 @@ from PIL import ExifTags, Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import JIMEI_COMMUNITY, JIMEI_POINT, JIMEI_STREET, ContextFactory
-from tests.e2e.helpers import CATEGORY, DESCRIPTION, PHONE, fill_report, submit_report, tracking_code
+from tests.e2e.helpers import (
+    CATEGORY,
+    DESCRIPTION,
+    PHONE,
+    fill_report,
+    screenshot,
+    submit_report,
+    tracking_code,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -215,3 +223,24 @@ def test_a_browser_that_cannot_swap_the_photos_sends_them_as_chosen(
     assert ticket_count() == 1
     page.locator(f"a[href='/t/{tracking_code(page)}']").click()
     expect(page.locator(".photos img")).to_have_count(1)
+
+
+def test_the_receipt_opened_in_another_browser_shows_only_the_code(new_context: ContextFactory) -> None:
+    """The receipt's address stays in the history: another browser (a shared phone, a family
+    tablet) that opens it learns the public code, never the masked number nor the private details."""
+    mine = new_context().new_page()
+    mine.goto("/report")
+    fill_report(mine, community="岑头社区", phone=PHONE, name="陈美玲", private=True)
+    submit_report(mine)
+    code = tracking_code(mine)
+    expect(mine.locator(".receipt")).to_contain_text("138****5678")
+    receipt = mine.url
+
+    other = new_context().new_page()
+    other.goto(receipt)
+    expect(other.locator(".tracking-code strong")).to_have_text(code)
+    assert "5678" not in other.locator("main").inner_text()
+    screenshot(other, "receipt-other-browser")
+    other.locator("main a[href^='/t/']").first.click()
+    expect(other.locator("main")).to_contain_text("这条诉求不公开")
+    assert DESCRIPTION not in other.locator("main").inner_text()

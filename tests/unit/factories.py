@@ -85,11 +85,15 @@ def resolve_ticket(db: Any, services: Any, ticket: Any, tag: str = "") -> None:
         department_id=department.id,
     )
     steps.dispatch(
-        steps.Context.make(db, centre, "test", services.sms, "", secret=services.settings.secret_key),
+        steps.Context.make(
+            db, centre, "test", services.sms, services.settings.base_url, secret=services.settings.secret_key
+        ),
         ticket,
         department.id,
     )
-    ctx = steps.Context.make(db, worker, "test", services.sms, "", secret=services.settings.secret_key)
+    ctx = steps.Context.make(
+        db, worker, "test", services.sms, services.settings.base_url, secret=services.settings.secret_key
+    )
     steps.accept(ctx, ticket)
     steps.resolve(ctx, ticket, "已修好", "", [StoredPhoto("c" * 64, 10, 10)])
     db.commit()

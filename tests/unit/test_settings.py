@@ -92,3 +92,10 @@ def test_portal_settings_prints_the_rule(env: pytest.MonkeyPatch, capsys: pytest
     assert "PORTAL_SUPERVISE_WHEN_SOLVED = no,partly" in printed
     assert "PORTAL_SUPERVISE_MUTUAL_AT_OR_BELOW = 2" in printed
     assert not any("settings-test" in line for line in printed)
+
+
+def test_allowed_hosts_are_a_list_and_never_everything(env: pytest.MonkeyPatch) -> None:
+    env.setenv("PORTAL_ALLOWED_HOSTS", " jimei.example.cn, *.Jimei.example.cn ,")
+    assert Settings.from_env().allowed_hosts == ("jimei.example.cn", "*.jimei.example.cn")
+    env.setenv("PORTAL_ALLOWED_HOSTS", "*")
+    assert main(["settings"]) == 2

@@ -86,7 +86,7 @@ def test_the_link_works_for_a_supporter_and_each_rating_counts_for_its_own_phone
         assert 'name="digits"' not in supporter.get(f"/t/{ticket.code}/rate").text
         assert rate(supporter, ticket.code, level="4", solved="yes").status_code == 303
         again = rate(supporter, ticket.code, level="5", solved="yes")
-        assert again.status_code == 422 and "already rated" in again.text
+        assert again.status_code == 200 and "Your rating is in" in again.text
     db.refresh(ticket)
     assert ticket.status == Status.RESOLVED  # the reporter has not rated yet
     with PageClient(app=app, base_url="http://portal.test") as reporter:
@@ -155,7 +155,46 @@ def resolve_again(db: Session, services: Services, ticket: Ticket) -> None:
         select(StaffUser).where(StaffUser.role == StaffRole.DEPARTMENT).order_by(col(StaffUser.id))
     ).first()
     assert worker is not None
-    ctx = steps.Context.make(db, worker, "test", services.sms, "", secret=services.settings.secret_key)
+    ctx = steps.Context.make(
+        db, worker, "test", services.sms, services.settings.base_url, secret=services.settings.secret_key
+    )
     steps.accept(ctx, ticket)
     steps.resolve(ctx, ticket, "再次修好", "", [StoredPhoto("d" * 64, 10, 10)])
     db.commit()
+
+
+def test_opening_the_link_again_after_rating_shows_the_rating(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = followed_and_resolved(client, db, services)
+    link = link_sent_to(services, SUPPORTER)
+    with PageClient(app=app, base_url="http://portal.test") as supporter:
+        supporter.get(link)
+        assert rate(supporter, ticket.code, level="4", solved="partly", comment="还行").status_code == 303
+        again = supporter.get(link)  # the SMS opened again, the ticket still waiting for the reporter
+        assert "Your rating is in" in again.text and "Satisfied" in again.text and "Partly" in again.text
+        assert "还行" in again.text and "How satisfied are you" in again.text
+        assert 'name="level"' not in again.text and "once the department has resolved it" not in again.text
+        twice = rate(supporter, ticket.code, level="5", solved="yes")  # a page left open, sent again
+        assert twice.status_code == 200 and "Your rating is in" in twice.text
+    with PageClient(app=app, base_url="http://portal.test") as reporter:
+        reporter.get(link_sent_to(services, REPORTER))
+        assert rate(reporter, ticket.code, level="5", solved="yes").status_code == 303
+        db.refresh(ticket)
+        assert ticket.status == Status.CLOSED
+        closed = reporter.get(link_sent_to(services, REPORTER))
+        assert "Your rating is in" in closed.text and "Very satisfied" in closed.text
+        assert "once the department has resolved it" not in closed.text
+
+
+def test_a_rating_that_reopened_the_ticket_shows_from_its_old_link(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = followed_and_resolved(client, db, services)
+    link = link_sent_to(services, SUPPORTER)
+    with PageClient(app=app, base_url="http://portal.test") as supporter:
+        supporter.get(link)
+        assert rate(supporter, ticket.code, level="1", solved="no").status_code == 303
+        again = supporter.get(link)
+        assert "Your rating is in" in again.text and "Very dissatisfied" in again.text
+        assert "handling it again" in again.text and "once the department has resolved it" not in again.text

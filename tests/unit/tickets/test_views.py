@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import time
+import unicodedata
+from typing import Any
+
+import pytest
 from sqlmodel import Session, col, select
 
+from portal.security import sign_value
 from portal.services import Services
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
+from tests.conftest import TEST_SECRET
 from tests.pages import PageClient
-from tests.unit.factories import a_community, code_on, jpeg_bytes, report_fields, submit_report
+from tests.unit.factories import (
+    a_community,
+    code_on,
+    jpeg_bytes,
+    report_fields,
+    resolve_ticket,
+    submit_report,
+)
 
 
 def tickets(db: Session) -> list[Ticket]:
@@ -285,22 +300,116 @@ def test_too_many_lookups_get_a_friendly_429(client: PageClient) -> None:
     assert statuses.index(429) == 30
 
 
-def test_me_too_counts_and_follows(client: PageClient, db: Session) -> None:
-    fields = report_fields(client, a_community(db).slug)
-    assert submit_report(client, fields).status_code == 303
+CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
+NOTE_FIELD = re.compile(r'name="note" value="([^"]+)"')
+
+
+def me_too(client: PageClient, code: str, phone: str = "", **headers: str) -> Any:
+    return client.post(
+        f"/t/{code}/support", data={"phone": phone, "_csrf_token": client.csrf()}, headers=headers
+    )
+
+
+def confirm_code(client: PageClient, code: str, page: str, typed: str) -> Any:
+    note = NOTE_FIELD.search(page)
+    assert note, "the answer asks for the code"
+    return client.post(
+        f"/t/{code}/support/confirm",
+        data={"note": note.group(1), "code": typed, "_csrf_token": client.csrf()},
+        follow_redirects=False,
+    )
+
+
+def followers(db: Session, ticket: Ticket) -> set[str]:
+    db.expire_all()
+    return {f.phone for f in db.exec(select(Follower).where(Follower.ticket_id == ticket.id))}
+
+
+def test_a_phone_follows_only_once_its_owner_enters_the_code(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
     [ticket] = tickets(db)
-    response = client.post(
-        f"/t/{ticket.code}/support", data={"phone": "13600001111", "_csrf_token": client.csrf()}
-    )
-    assert response.status_code == 200
-    again = client.post(
-        f"/t/{ticket.code}/support", data={"phone": "136 0000 1111", "_csrf_token": client.csrf()}
-    )
-    assert again.status_code == 200
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        asked = me_too(neighbour, ticket.code, "136 0000 1111")
+        assert asked.status_code == 200 and "136****1111" in asked.text and 'name="code"' in asked.text
+        [texted] = services.sms.to("13600001111")  # type: ignore[attr-defined]
+        sent = CODE_IN_SMS.search(texted)
+        assert sent and ticket.code in texted and len(texted) <= 70
+        assert followers(db, ticket) == {"13859201234"}  # nothing yet for that number
+
+        wrong = confirm_code(
+            neighbour, ticket.code, asked.text, "000000" if sent.group(1) != "000000" else "111111"
+        )
+        assert wrong.status_code == 422 and "not the code we sent" in wrong.text
+        assert followers(db, ticket) == {"13859201234"}
+        right = confirm_code(neighbour, ticket.code, wrong.text, sent.group(1))
+        assert right.status_code == 303
+        assert "You now follow this ticket" in neighbour.get(right.headers["location"]).text
+    assert followers(db, ticket) == {"13859201234", "13600001111"}
     [ticket] = tickets(db)
     assert ticket.supporters == 1
-    phones = {f.phone for f in db.exec(select(Follower).where(Follower.ticket_id == ticket.id))}
-    assert phones == {"13859201234", "13600001111"}
+
+
+def test_a_number_that_is_never_confirmed_gets_no_updates(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as prankster:
+        assert me_too(prankster, ticket.code, "13600002222").status_code == 200
+    resolve_ticket(db, services, ticket)
+    [only_the_code] = services.sms.to("13600002222")  # type: ignore[attr-defined]
+    assert CODE_IN_SMS.search(only_the_code)
+    assert len(services.sms.to("13859201234")) == 3  # type: ignore[attr-defined]  # received, sent, resolved
+
+
+def test_one_browser_counts_once(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        answers = [me_too(neighbour, ticket.code, HX_Request="true") for _ in range(3)]
+        assert "We counted you" in answers[0].text
+        assert all("You already support this ticket" in a.text for a in answers[1:])
+        without_javascript = me_too(neighbour, ticket.code)  # the redirect is followed
+        assert "You already support this ticket" in without_javascript.text
+    [ticket] = tickets(db)
+    assert ticket.supporters == 1
+
+
+def test_the_answer_to_htmx_carries_the_new_count(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        answer = me_too(neighbour, ticket.code, **{"HX-Request": "true"})
+    assert 'id="supporters" data-hx-swap-oob="true"' in answer.text and "<dd>2</dd>" in answer.text
+
+
+def test_codes_are_limited_per_number_and_expire(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    statuses = []
+    for _ in range(4):  # from four browsers, so only the limit per number applies
+        with PageClient(app=app, base_url="http://portal.test") as someone:
+            statuses.append(me_too(someone, ticket.code, "13600003333").status_code)
+    assert statuses == [200, 200, 200, 429]
+    # A page left open past the code's ten minutes.
+    old = sign_value(TEST_SECRET, "confirm-phone", ["13600004444", ticket.code, int(time.time()) - 1, "n"])
+    late = client.post(
+        f"/t/{ticket.code}/support/confirm",
+        data={"note": old, "code": "123456", "_csrf_token": client.csrf()},
+    )
+    assert late.status_code == 422 and "This code has expired" in late.text
+    assert followers(db, ticket) == {"13859201234"}
+
+
+def test_guessing_the_code_is_rate_limited(client: PageClient, db: Session, app: Any) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test") as guesser:
+        asked = me_too(guesser, ticket.code, "13600005555")
+        statuses = [confirm_code(guesser, ticket.code, asked.text, f"{n:06d}").status_code for n in range(6)]
+    assert statuses[-1] == 429 and set(statuses[:5]) <= {422, 303}
 
 
 def test_the_board_lists_public_tickets_with_filters(client: PageClient, db: Session) -> None:
@@ -350,14 +459,14 @@ def test_cached_public_pages_change_as_soon_as_the_ticket_does(client: PageClien
     [ticket] = tickets(db)
     with PageClient(app=app, base_url="http://portal.test") as stranger:
         first = stranger.get(f"/t/{ticket.code}")
-        assert "Residents with this problem" not in first.text
+        assert '<div id="supporters" hidden>' in first.text
         board_before = stranger.get("/tickets").text
         supported = stranger.post(
             f"/t/{ticket.code}/support", data={"_csrf_token": stranger.csrf()}, follow_redirects=False
         )
         assert supported.status_code == 303
         after = stranger.get(f"/t/{ticket.code}")
-        assert "Residents with this problem" in after.text
+        assert '<div id="supporters"><dt>Residents with this problem</dt><dd>2</dd>' in after.text
         assert board_before != stranger.get("/tickets").text
         # every visitor gets their own nonce and CSRF token, even from the cache
         again = stranger.get(f"/t/{ticket.code}")
@@ -383,3 +492,98 @@ def test_a_history_restore_gets_the_whole_board_not_the_fragment(client: PageCli
     assert "<h1" not in fragment.text
     restore = client.get("/tickets", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<h1" in restore.text and "</html>" in restore.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("+8613911112222", "139****2222"),
+        ("0086 139-1111-2222", "139****2222"),
+        ("139.1111.3333", "139****3333"),
+        ("１３９１１１１４４４４", "139****4444"),
+        ("１３９－１１１１－５５５５", "139****5555"),
+    ],
+)
+def test_numbers_written_any_way_are_masked_on_every_public_page(
+    client: PageClient, db: Session, app: Any, typed: str, shown: str
+) -> None:
+    community = a_community(db)
+    # Long enough that the board's excerpt would cut the number in two.
+    description = "路灯不亮很多天了晚上非常黑老人出门很不方便请尽快修理，" * 4 + f"电话{typed}"
+    fields = report_fields(
+        client, "", lat=str(community.lat), lng=str(community.lng), description=description
+    )
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    digits = "".join(c for c in unicodedata.normalize("NFKC", typed) if c.isdigit())
+    with PageClient(app=app, base_url="http://portal.test") as stranger:
+        pages = {
+            "ticket": stranger.get(f"/t/{ticket.code}").text,
+            "board": stranger.get("/tickets").text,
+            "locate": stranger.get(
+                f"/report/locate?lat={community.lat}&lng={community.lng}&category=road-damage",
+                headers={"HX-Request": "true"},
+            ).text,
+        }
+    assert ticket.code in pages["locate"]
+    for name, html in pages.items():
+        assert typed not in html and digits[-8:] not in html and typed[-8:] not in html, name
+    assert shown in pages["ticket"]
+
+
+def test_a_replayed_form_key_gives_the_code_but_nothing_private(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug, visibility="private")
+    sent = submit_report(client, fields)
+    receipt = client.get(sent.headers["location"])
+    code = code_on(receipt.text)
+    assert "138****1234" in receipt.text and receipt.headers["cache-control"] == "no-store"
+    mine = client.get(f"/t/{code}")
+    assert "乐海路12号门口" in mine.text and mine.headers["cache-control"] == "no-store"
+
+    # Another browser finds the receipt's address in the history, then posts the form key again.
+    with PageClient(app=app, base_url="http://portal.test") as other:
+        seen = other.get(sent.headers["location"])
+        assert code_on(seen.text) == code and "1234" not in seen.text
+        replayed = submit_report(other, {**fields, "_csrf_token": other.csrf()})
+        assert replayed.status_code == 303 and "again=1" in replayed.headers["location"]
+        again = other.get(replayed.headers["location"])
+        assert code_on(again.text) == code and "1234" not in again.text
+        page = other.get(f"/t/{code}")
+        assert "This report is private" in page.text and "乐海路12号门口" not in page.text
+        assert "地砖松动" not in page.text
+        assert "access" not in other.cookies  # nor may it rate as the reporter
+    assert len(tickets(db)) == 1
+
+
+def test_the_receipt_shows_its_details_for_two_hours(client: PageClient, db: Session) -> None:
+    sent = submit_report(client, report_fields(client, a_community(db).slug))
+    assert "Max-Age=7200" in sent.headers["set-cookie"]
+    assert "138****1234" in client.get(sent.headers["location"]).text
+    [ticket] = tickets(db)
+    # A browser that kept the cookie past its two hours (its clock was wrong, say) sees only the code.
+    two_hours_ago = int(time.time()) - 1
+    client.cookies.set(
+        "receipt", sign_value(TEST_SECRET, "receipt", {ticket.submission_key: two_hours_ago}), path="/report"
+    )
+    expired = client.get(sent.headers["location"])
+    assert code_on(expired.text) == ticket.code and "1234" not in expired.text
+
+
+def test_one_number_serves_a_few_reports_a_day(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    community = a_community(db).slug
+    statuses = []
+    for n in range(6):  # someone else's number, typed into report after report
+        with PageClient(app=app, base_url="http://portal.test") as browser:
+            fields = report_fields(
+                browser, community, phone="13600007777", description=f"第{n}个问题：路灯不亮已经很多天了。"
+            )
+            statuses.append(submit_report(browser, fields))
+    assert [r.status_code for r in statuses] == [303] * 5 + [422]
+    assert "many reports today" in statuses[-1].text and 'href="#phone"' in statuses[-1].text
+    assert len(services.sms.to("13600007777")) == 5  # type: ignore[attr-defined]
+    with PageClient(app=app, base_url="http://portal.test") as browser:  # without the number it goes through
+        fields = report_fields(browser, community, phone="", description="第六个问题：路灯不亮已经很多天了。")
+        assert submit_report(browser, fields).status_code == 303
+    assert len(tickets(db)) == 6

@@ -1,0 +1,60 @@
+"""Confirming a phone number before it gets any SMS about a ticket: a six-digit code sent to it.
+
+Nothing is stored until the code comes back. The "me too" answer carries a signed note of the
+number, the ticket, when the code expires and a random nonce; the code is an HMAC of that note, so
+only the phone it was sent to knows it. Tries are limited per number by the rate limiter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+
+from portal.security import sign_value, unsign_value
+
+NOTE = "confirm-phone"
+CODE_SECONDS = 10 * 60
+CODE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Pending:
+    phone: str
+    ticket: str
+    expires: int
+    nonce: str
+
+    @property
+    def expired(self) -> bool:
+        return self.expires <= time.time()
+
+
+def start(secret: str, phone: str, ticket_code: str) -> tuple[str, str]:
+    """A new note for the form, and the code to send to ``phone``."""
+    pending = Pending(phone, ticket_code, int(time.time() + CODE_SECONDS), secrets.token_urlsafe(8))
+    note = sign_value(secret, NOTE, [pending.phone, pending.ticket, pending.expires, pending.nonce])
+    return note, code_for(secret, pending)
+
+
+def read(secret: str, note: str) -> Pending | None:
+    """The note as this portal signed it (expired or not), else None."""
+    payload = unsign_value(secret, NOTE, note)
+    if not (isinstance(payload, list) and len(payload) == 4 and isinstance(payload[2], int)):
+        return None
+    return Pending(str(payload[0]), str(payload[1]), payload[2], str(payload[3]))
+
+
+def code_for(secret: str, pending: Pending) -> str:
+    message = f"{NOTE}:{pending.phone}:{pending.ticket}:{pending.expires}:{pending.nonce}".encode()
+    number = int.from_bytes(hmac.new(secret.encode(), message, hashlib.sha256).digest()[:8], "big")
+    return f"{number % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
+
+
+def matches(secret: str, pending: Pending, typed: str) -> bool:
+    """Whether the typed code is the one sent (full-width digits and spaces are forgiven)."""
+    cleaned = "".join(unicodedata.normalize("NFKC", typed).split())
+    return hmac.compare_digest(code_for(secret, pending).encode(), cleaned.encode())
