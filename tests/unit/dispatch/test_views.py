@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user
 from portal.directory.models import Department
-from portal.tickets.models import Ticket
+from portal.tickets.models import Photo, Ticket
 from tests.pages import PageClient
 from tests.unit.factories import a_community, jpeg_bytes, report_fields, submit_report
 
@@ -126,3 +126,30 @@ def test_the_centre_moves_a_ticket_to_another_community(client: PageClient, db: 
         assert "community=" not in staff_page
     db.refresh(ticket)
     assert (ticket.community_id, ticket.street_id, ticket.priority) == (elsewhere.id, elsewhere.street_id, 1)
+
+
+def test_staff_see_the_photos_they_are_asked_to_review(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields, [("a.jpg", jpeg_bytes(), "image/jpeg")]).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    photo = db.exec(select(Photo).where(Photo.ticket_id == ticket.id)).one()
+    roads, parks = list(db.exec(select(Department).order_by(col(Department.id))))[:2]
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        admin = signed_in(stack, app, db, "admin", StaffRole.ADMIN)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        other = signed_in(stack, app, db, "parks", StaffRole.DEPARTMENT, parks)
+        stranger = stack.enter_context(PageClient(app=app, base_url="http://portal.test"))
+        page = centre.get(f"/staff/t/{ticket.code}").text
+        assert f"/media/{photo.digest}/thumb" in page and "Approve" in page
+        for staff in (centre, admin):
+            for size in ("thumb", "full"):
+                shown = staff.get(f"/media/{photo.digest}/{size}")
+                assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+                assert shown.headers["cache-control"] == "private, no-store"
+        assert dept.get(f"/media/{photo.digest}/thumb").status_code == 404  # not yet its ticket
+        act(centre, ticket.code, "dispatch", department=str(roads.id))
+        assert dept.get(f"/media/{photo.digest}/thumb").status_code == 200
+        assert dept.get(f"/media/{photo.digest}/thumb").headers["cache-control"] == "private, no-store"
+        assert other.get(f"/media/{photo.digest}/thumb").status_code == 404
+        assert stranger.get(f"/media/{photo.digest}/thumb").status_code == 404
