@@ -242,7 +242,7 @@ def _download(
         message = t.gettext(asked.refusal)
         if fmt == "json":
             return _json({"error": message}, status=400)
-        return Response(message + "\n", status_code=400, media_type="text/plain; charset=utf-8")
+        return Response(message + "\n", status_code=400, media_type="text/plain")  # Litestar adds the charset
     stem = f"jimei-{what}-{period.first.isoformat()}-{period.last.isoformat()}"
     if what == "figures":
         report = _cached_report(request, services, period, grouping, stamp)
@@ -280,12 +280,25 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], *, filename: str)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else str(row[c]) for c in columns])
+        writer.writerow([csv_cell(row[c]) for c in columns])
     return Response(
         buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to every text/ type
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One cell as text. A text that a spreadsheet would run as a formula (an admin can name a
+    department ``=HYPERLINK(...)``) gets a leading apostrophe; numbers, negative ones too, stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
 
 
 route_handlers = [stats_page, stats_download]
