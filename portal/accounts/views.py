@@ -67,7 +67,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
         session.commit()
     if result.user is None:
         message = (
-            t.gettext(result.problem or "", time=t.datetime(result.locked_until, "short"))
+            t.gettext(result.problem or "", time=t.datetime(result.locked_until))
             if result.locked_until
             else t.gettext(result.problem or "")
         )
