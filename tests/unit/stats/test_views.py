@@ -196,6 +196,21 @@ def test_only_text_cells_are_neutralised_never_numbers() -> None:
     assert [csv_cell(v) for v in (-3, Decimal("-12.5"), 0, None, "集美")] == ["-3", "-12.5", "0", "", "集美"]
 
 
+def test_every_download_column_is_explained_on_a_public_page_in_every_language(client: PageClient) -> None:
+    stats = client.get(f"/stats?{period_query()}").text
+    assert "README" not in stats and 'href="/stats/columns"' in stats
+    for language, heading, composite in (
+        ("en", "What the download columns mean", "satisfaction rate × 40) ÷ 100"),
+        ("zh-Hans", "下载数据各列的含义", "满意率 × 40）÷ 100"),
+        ("zh-Hant", "下載數據各列的含義", "滿意率 × 40）÷ 100"),
+    ):
+        page = client.get(f"/stats/columns?lang={language}")
+        assert page.status_code == 200 and f"<h1>{heading}</h1>" in page.text
+        assert composite in page.text  # the weights in force, as on /stats
+        for column in FIGURE_COLUMNS + TICKET_COLUMNS:
+            assert f"<code>{column}</code>" in page.text, column
+
+
 def test_the_home_page_leads_to_the_figures(client: PageClient) -> None:
     home = client.get("/").text
     assert 'href="/stats"' in home and "coming soon" not in home.split('href="/stats"')[1].split("</li>")[0]
