@@ -12,7 +12,7 @@ from sqlmodel import Session
 from portal.services import Services
 from portal.tickets.service import find_by_code
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import PHONE, report_ticket, screenshot
+from tests.e2e.helpers import PHONE, format_violations, report_ticket, run_axe, screenshot
 from tests.unit.factories import resolve_ticket
 
 pytestmark = pytest.mark.e2e
@@ -80,3 +80,12 @@ def test_a_table_too_wide_for_the_phone_scrolls_inside_its_frame(new_context: Co
         last = page.locator(f"#{table} thead th").last
         box = last.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (table, box)
+
+
+@pytest.mark.parametrize("path", ["/stats", "/stats/columns"])
+def test_the_figures_and_their_columns_pass_axe(new_context: ContextFactory, path: str) -> None:
+    page = new_context().new_page()
+    page.goto(path)
+    page.wait_for_load_state("load")
+    violations = run_axe(page)
+    assert not violations, format_violations(path, violations)
