@@ -25,6 +25,9 @@ DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
 # The public contract spells locales as BCP 47 tags (?lang=zh-Hans); Babel spells them zh_Hans.
 TAGS = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
+# Day before month in words, year in full, a 24-hour clock: no reader can take one date for another.
+DATE_PATTERNS = {"zh_Hans": "y年M月d日", "zh_Hant": "y年M月d日", "en": "d MMM y"}
+DATETIME_PATTERNS = {"zh_Hans": "y年M月d日 HH:mm", "zh_Hant": "y年M月d日 HH:mm", "en": "d MMM y, HH:mm"}
 _BY_TAG = {tag.lower(): locale for locale, tag in TAGS.items()}
 _REGION_TO_LOCALE = {
     "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-my": "zh_Hans", "zh": "zh_Hans",
@@ -99,15 +102,19 @@ class Translator:
         values.setdefault("num", n)
         return text % values
 
-    def datetime(self, value: dt.datetime | None, format: str = "medium") -> str:
+    def datetime(self, value: dt.datetime | None) -> str:
+        """A moment in district time, the same way on every page: ``27 Nov 2026, 22:45``,
+        ``2026年11月27日 22:45``. Never the locale's short form: ``11/27/26`` reads as a different
+        day to half the world, and a 12-hour clock is easily misread."""
         if value is None:
             return ""
-        return format_datetime(value, format=format, tzinfo=DISTRICT_TZ, locale=self._babel)
+        return format_datetime(value, DATETIME_PATTERNS[self.locale], tzinfo=DISTRICT_TZ, locale=self._babel)
 
-    def date(self, value: dt.datetime | None, format: str = "medium") -> str:
+    def date(self, value: dt.datetime | None) -> str:
+        """The day of a moment in district time: ``27 Nov 2026``, ``2026年11月27日``."""
         if value is None:
             return ""
-        return format_date(value.astimezone(DISTRICT_TZ), format=format, locale=self._babel)
+        return format_date(value.astimezone(DISTRICT_TZ), DATE_PATTERNS[self.locale], locale=self._babel)
 
     def day(self, value: dt.date, format: str = "medium") -> str:
         return format_date(value, format=format, locale=self._babel)

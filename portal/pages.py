@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from portal import access
-from portal.accounts.auth import AccessDenied
+from portal.accounts.auth import AccessDenied, session_user
+from portal.dispatch.service import may_see
 from portal.i18n import N_
 from portal.services import services_of
 from portal.templating import render
@@ -34,6 +35,12 @@ def privacy(request: Request[Any, Any, Any]) -> Response[str]:
     return render(request, "privacy.html")
 
 
+# An approved photo may still be hidden again, or its ticket made private: shared caches must let
+# go of it within minutes, so it is neither immutable nor kept for long.
+PUBLIC_PHOTO_CACHE = "public, max-age=300"
+PRIVATE_PHOTO_CACHE = "private, no-store"
+
+
 @get("/media/{digest:str}/{size:str}", sync_to_thread=True)
 def media_file(
     request: Request[Any, Any, Any],
@@ -41,7 +48,8 @@ def media_file(
     digest: FromPath[str],
     size: FromPath[str],
 ) -> Response[bytes]:
-    """A photo: to everyone once staff approved it on a public ticket, else only to browsers granted the ticket."""
+    """A photo: to everyone once staff approved it on a public ticket, else only to browsers granted
+    the ticket and to staff who may see the ticket (who must see a photo to approve it)."""
     services = services_of(request)
     if size not in {"full", "thumb"} or len(digest) != 64:
         raise NotFoundException()
@@ -49,14 +57,21 @@ def media_file(
         select(Photo, Ticket).join(Ticket, col(Ticket.id) == Photo.ticket_id).where(Photo.digest == digest)
     ).all()
     public = any(photo.approved and ticket.is_public for photo, ticket in rows)
-    secret = services.settings.secret_key
-    if not public and not any(access.has_access(request, secret, ticket.code) for _photo, ticket in rows):
+    if not public and not _may_see_unapproved(request, db_session, [ticket for _photo, ticket in rows]):
         raise NotFoundException()
     data = services.media.open_bytes(digest, "full" if size == "full" else "thumb")
     if data is None:
         raise NotFoundException()
-    cache = "public, max-age=31536000, immutable" if public else "private, max-age=3600"
+    cache = PUBLIC_PHOTO_CACHE if public else PRIVATE_PHOTO_CACHE
     return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": cache})
+
+
+def _may_see_unapproved(request: Request[Any, Any, Any], session: Session, tickets: list[Ticket]) -> bool:
+    services = services_of(request)
+    if any(access.has_access(request, services.settings.secret_key, ticket.code) for ticket in tickets):
+        return True
+    user = session_user(request, services.settings, services.reader) if tickets else None
+    return user is not None and any(may_see(session, user, ticket) for ticket in tickets)
 
 
 @get("/healthz", sync_to_thread=True)

@@ -81,6 +81,16 @@ def live_session(reader: Engine, token: str, now: datetime) -> tuple[StaffSessio
     return staff_session, user
 
 
+def session_user(
+    connection: ASGIConnection[Any, Any, Any, Any], settings: Settings, reader: Engine
+) -> StaffUser | None:
+    """The staff member signed in on this request, if any, for pages outside the staff routes
+    (a photo waiting for review); it does not slide the session."""
+    token = cookie_token(connection, settings)
+    live = live_session(reader, token, utcnow()) if token else None
+    return live[1] if live else None
+
+
 def _mark_seen(engine: Engine, staff_session: StaffSession, now: datetime) -> None:
     if now - staff_session.last_seen_at < SEEN_EVERY:
         return

@@ -38,6 +38,23 @@ def describe_update(t: Translator, reference: Reference, text: str) -> str:
     return t.gettext(N_("; ")).join(parts)
 
 
+def describe_public_update(t: Translator, reference: Reference, text: str) -> str:
+    """What of a detail update the public can see on the ticket's page, in words; "" when nothing
+    (a photo reviewed, the priority changed): such a step stays off the public timeline."""
+    parts = []
+    for token in filter(None, text.split(", ")):
+        key, _, value = token.partition("=")
+        if key == "category" and (category := reference.category_by_slug.get(value)):
+            parts.append(t.gettext(N_("Kind of problem changed to %(name)s"), name=category.name(t.locale)))
+        elif key == "community" and (community := reference.community_by_slug.get(value)):
+            street = reference.street_by_id.get(community.street_id)
+            if street is not None:  # the public page names the street, never the community
+                parts.append(t.gettext(N_("Place corrected: %(name)s"), name=street.name(t.locale)))
+        elif token in ("public", "private"):
+            parts.append(t.gettext(UPDATE_WORDS[token]))
+    return t.gettext(N_("; ")).join(parts)
+
+
 def describe_audit_detail(t: Translator, reference: Reference, action: str, detail: str) -> str:
     """An audit entry's detail: updates and supervision orders in words, anything else as recorded."""
     if action == "update":

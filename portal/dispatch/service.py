@@ -21,7 +21,7 @@ from portal.places.models import Community
 from portal.sms import SmsGateway
 from portal.tickets.codes import normalize_code
 from portal.tickets.lifecycle import Action, Role, Status, TransitionError
-from portal.tickets.models import Follower, Photo, Ticket
+from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 from portal.tickets.service import StoredPhoto, find_by_code, record_event
 from portal.worktime import add_working_days, add_working_hours
 
@@ -89,15 +89,16 @@ class Context:
 
 def _step(
     ctx: Context, ticket: Ticket, action: Action, *, public: str = "", internal: str = "", detail: str = ""
-) -> None:
+) -> TicketEvent:
     try:
-        record_event(
+        event = record_event(
             ctx.session, ticket, action, lifecycle_role(ctx.user),
             public_note=public, internal_note=internal, actor_id=ctx.user.id, at=ctx.now,
         )  # fmt: skip
     except TransitionError as refused:
         raise ActionError(refused.message) from refused
     audit(ctx.session, ctx.user, action.value, address=ctx.address, ticket_id=ticket.id, detail=detail)
+    return event
 
 
 def _note(text: str, *, required: bool, what: str = N_("Write a reason.")) -> str:
@@ -251,8 +252,8 @@ def post_progress(
 ) -> None:
     _own(ctx, ticket)
     public = _note(public, required=not photos, what=N_("Write what was done, or add a photo."))
-    _step(ctx, ticket, Action.PROGRESS, public=public, internal=_note(internal, required=False))
-    _attach(ctx, ticket, photos, "progress")
+    event = _step(ctx, ticket, Action.PROGRESS, public=public, internal=_note(internal, required=False))
+    _attach(ctx, ticket, event, photos, "progress")
 
 
 def resolve(ctx: Context, ticket: Ticket, note: str, internal: str, photos: list[StoredPhoto]) -> None:
@@ -260,8 +261,8 @@ def resolve(ctx: Context, ticket: Ticket, note: str, internal: str, photos: list
     note = _note(note, required=True, what=N_("Write what was done to solve the problem."))
     if not photos:
         raise ActionError(N_("Add at least one photo of the result."))
-    _step(ctx, ticket, Action.RESOLVE, public=note, internal=_note(internal, required=False))
-    _attach(ctx, ticket, photos, "after")
+    event = _step(ctx, ticket, Action.RESOLVE, public=note, internal=_note(internal, required=False))
+    _attach(ctx, ticket, event, photos, "after")
     _close_orders(ctx, ticket, "fulfilled")
     ctx.outbox.followers(
         ticket, N_("Jimei: report %(code)s is resolved. Tell us how it went: %(link)s"), rating=True
@@ -281,7 +282,8 @@ def _close_orders(ctx: Context, ticket: Ticket, status: str) -> None:
         ctx.session.add(order)
 
 
-def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) -> None:
+def _attach(ctx: Context, ticket: Ticket, event: TicketEvent, photos: list[StoredPhoto], kind: str) -> None:
+    """The department's photos, kept with the step they were sent with (a progress update, the resolution)."""
     start = ctx.session.exec(
         select(func.count()).select_from(Photo).where(Photo.ticket_id == ticket.id)
     ).one()
@@ -289,6 +291,7 @@ def _attach(ctx: Context, ticket: Ticket, photos: list[StoredPhoto], kind: str) 
         ctx.session.add(
             Photo(
                 ticket_id=ticket.id or 0,
+                event_id=event.id,
                 position=start + offset,
                 digest=photo.digest,
                 width=photo.width,

@@ -168,6 +168,7 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "events": tickets.timeline(session, ticket),
         "internal_note": lambda event: internal_note(page_of(request).t, reference, event),
         "photos": tickets.photos_of(session, ticket, approved_only=False),
+        "PHOTO_SOURCES": tickets.PHOTO_SOURCES,
         "orders": orders,
         "evaluation_kind": kind if kind and evaluator_of(kind, user.department_id) not in evaluated else "",
         "evaluations": evaluations,

@@ -44,6 +44,7 @@ class Point:
     x: float
     y: float
     value: Decimal
+    marker_x: float  # where the marker is drawn: beside, not on top of, another line's equal value
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LineChart:
 
 
 MARKERS = (("circle", ""), ("square", "6 3"), ("triangle", "2 3"))
+MARKER_GAP = 12.0  # markers are up to 11 px wide with their outline: equal values are drawn side by side
 
 
 def line_chart(
@@ -90,8 +92,20 @@ def line_chart(
     def y_of(value: Decimal) -> float:
         return bottom - float(value) * (bottom - top) / 100
 
+    # Lines with the same value in the same month would hide each other's markers (two rates of
+    # 100 % in a one-month chart): those markers are spread side by side around the true position.
+    sharing: dict[tuple[int, Decimal], list[int]] = {}
+    for number, (_name, values) in enumerate(series[: len(MARKERS)]):
+        for index, value in enumerate(values):
+            if value is not None:
+                sharing.setdefault((index, value), []).append(number)
+
+    def marker_x(number: int, index: int, value: Decimal) -> float:
+        together = sharing[(index, value)]
+        return x_of(index) + (together.index(number) - (len(together) - 1) / 2) * MARKER_GAP
+
     lines = []
-    for (name, values), (marker, dash) in zip(series, MARKERS, strict=False):
+    for number, ((name, values), (marker, dash)) in enumerate(zip(series, MARKERS, strict=False)):
         points: list[Point] = []
         path: list[str] = []
         pen_down = False
@@ -99,7 +113,8 @@ def line_chart(
             if value is None:
                 pen_down = False
                 continue
-            point = Point(round(x_of(index), 1), round(y_of(value), 1), value)
+            x = round(x_of(index), 1)
+            point = Point(x, round(y_of(value), 1), value, round(marker_x(number, index, value), 1))
             points.append(point)
             path.append(f"{'L' if pen_down else 'M'}{point.x} {point.y}")
             pen_down = True

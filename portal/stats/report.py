@@ -9,7 +9,7 @@ from typing import Any
 
 from portal.db import utcnow
 from portal.directory.service import Reference
-from portal.i18n import DISTRICT_TZ
+from portal.i18n import DISTRICT_TZ, N_
 from portal.stats.figures import (
     DISTRICT,
     Ranked,
@@ -27,7 +27,8 @@ from portal.stats.period import Period
 
 GROUPINGS = ("department", "street")
 
-# The download columns, in order. Documented in README.md: add new ones at the end, never rename.
+# The download columns, in order: add new ones at the end, never rename. Each is explained to the public
+# on /stats/columns (FIGURE_COLUMN_NOTES and TICKET_COLUMN_NOTES below) and in README.md.
 FIGURE_COLUMNS = (
     "period_first_day", "period_last_day", "group_type", "group_code", "group_name",
     "dispatched", "accepted_on_time", "response_rate",
@@ -41,6 +42,42 @@ TICKET_COLUMNS = (
     "ticket", "reported_on", "category", "street", "department", "status", "rounds",
     "dispatched", "accepted_on_time", "resolutions", "resolved_on_time",
     "rated_rounds", "solved_rounds", "ratings", "satisfied_ratings", "open_supervision_orders",
+)  # fmt: skip
+
+
+# What the columns mean, a group of related columns at a time, in column order (the README's table).
+FIGURE_COLUMN_NOTES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("period_first_day", "period_last_day"), N_("The days the row covers (YYYY-MM-DD, both included).")),
+    (("group_type",), N_("What the row is about: district, department or street.")),
+    (("group_code", "group_name"), N_("The department's or street's code, and its name in the reader's language.")),
+    (("dispatched", "accepted_on_time", "response_rate"),
+     N_("Orders dispatched in the period; of those, the ones accepted within the response deadline; the rate.")),
+    (("rated_rounds", "solved_rounds", "resolution_rate"),
+     N_("Rounds of handling first rated in the period; of those, the rounds that every rating resident called "
+        "solved by the end of the month of the first rating (or of the period, if sooner); the rate.")),
+    (("ratings", "satisfied_ratings", "satisfaction_rate"),
+     N_("Residents' ratings given in the period; of those, the ones that said “satisfied” or “very satisfied”; "
+        "the rate.")),
+    (("resolutions", "resolved_on_time", "on_time_rate"),
+     N_("Resolutions in the period; of those, the ones within the resolution deadline in force at the time; "
+        "the rate.")),
+    (("median_hours_to_accept",), N_("Median hours from dispatch to acceptance, for orders dispatched in the period.")),
+    (("median_hours_to_resolve",),
+     N_("Median hours from dispatch (or from the supervision order that reopened the ticket) to resolution, "
+        "for resolutions in the period.")),
+    (("open_supervision_orders",), N_("Supervision orders not yet fulfilled at the end of the period.")),
+    (("composite_score",),
+     N_("(response rate × %(response)s + resolution rate × %(resolution)s + satisfaction rate × "
+        "%(satisfaction)s) ÷ %(total)s, from the unrounded rates; empty unless all three rates have data.")),
+    (("rank",), N_("Place in the league by composite score (equal scores share a place); empty without a score.")),
+)  # fmt: skip
+TICKET_COLUMN_NOTES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("ticket",), N_("The public tracking code (empty for a private ticket).")),
+    (("reported_on",), N_("The day it was reported (empty for a private ticket).")),
+    (("category", "street", "department"),
+     N_("Codes of its category (empty for a private ticket), its street and its current department.")),
+    (("status", "rounds"), N_("Its status now, and how many rounds of handling it has had.")),
+    (TICKET_COLUMNS[7:], N_("Its share of the figures of the same name for the period.")),
 )  # fmt: skip
 
 

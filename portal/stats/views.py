@@ -23,7 +23,16 @@ from portal.stats import charts
 from portal.stats.facts import freshness, load_facts, ticket_details
 from portal.stats.figures import DEFINITIONS, Weights
 from portal.stats.period import Period, PeriodError, current_month, parse_period, today
-from portal.stats.report import FIGURE_COLUMNS, GROUPINGS, TICKET_COLUMNS, Report, build_report, ticket_rows
+from portal.stats.report import (
+    FIGURE_COLUMN_NOTES,
+    FIGURE_COLUMNS,
+    GROUPINGS,
+    TICKET_COLUMN_NOTES,
+    TICKET_COLUMNS,
+    Report,
+    build_report,
+    ticket_rows,
+)
 from portal.templating import cached_page, render, render_and_cache
 from portal.web import in_thread, page_of
 
@@ -221,6 +230,24 @@ def _choices(t: Translator) -> dict[str, Any]:
     return {"months": months}
 
 
+@get("/stats/columns", sync_to_thread=False)
+def stats_columns(request: Request[Any, Any, Any]) -> Response[str]:
+    """What every column of the downloads means, for anyone who opens one (the README's table)."""
+    t = page_of(request).t
+    weights = _weights(services_of(request))
+    values = {"response": weights.response, "resolution": weights.resolution,
+              "satisfaction": weights.satisfaction, "total": weights.total}  # fmt: skip
+
+    def notes(groups: tuple[tuple[tuple[str, ...], str], ...]) -> list[tuple[tuple[str, ...], str]]:
+        return [(columns, t.gettext(text, **values)) for columns, text in groups]
+
+    return render(
+        request,
+        "stats/columns.html",
+        {"figure_columns": notes(FIGURE_COLUMN_NOTES), "ticket_columns": notes(TICKET_COLUMN_NOTES)},
+    )
+
+
 @get("/stats/{name:str}")
 async def stats_download(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
     services = services_of(request)
@@ -242,7 +269,7 @@ def _download(
         message = t.gettext(asked.refusal)
         if fmt == "json":
             return _json({"error": message}, status=400)
-        return Response(message + "\n", status_code=400, media_type="text/plain; charset=utf-8")
+        return Response(message + "\n", status_code=400, media_type="text/plain")  # Litestar adds the charset
     stem = f"jimei-{what}-{period.first.isoformat()}-{period.last.isoformat()}"
     if what == "figures":
         report = _cached_report(request, services, period, grouping, stamp)
@@ -280,12 +307,25 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]], *, filename: str)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else str(row[c]) for c in columns])
+        writer.writerow([csv_cell(row[c]) for c in columns])
     return Response(
         buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to every text/ type
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-route_handlers = [stats_page, stats_download]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One cell as text. A text that a spreadsheet would run as a formula (an admin can name a
+    department ``=HYPERLINK(...)``) gets a leading apostrophe; numbers, negative ones too, stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
+
+
+route_handlers = [stats_page, stats_columns, stats_download]

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from portal.db import utcnow
 from portal.directory.models import Category
+from portal.i18n import N_
 from portal.tickets import lifecycle
 from portal.tickets.codes import new_code
 from portal.tickets.forms import CleanReport
@@ -208,6 +209,39 @@ def photos_of(session: Session, ticket: Ticket, *, approved_only: bool) -> list[
     if approved_only:
         query = query.where(col(Photo.approved).is_(True))
     return list(session.exec(query.order_by(col(Photo.position), col(Photo.id))))
+
+
+# Where each photo came from, as staff and residents read it beside the photo.
+PHOTO_SOURCES = {
+    "report": N_("Sent by the resident"),
+    "progress": N_("Taken by the department (progress update)"),
+    "after": N_("Taken by the department (after resolving)"),
+}
+_STEP_OF_KIND = {"progress": Action.PROGRESS.value, "after": Action.RESOLVE.value}
+
+
+@dataclass(frozen=True)
+class PhotoSets:
+    reported: list[Photo]  # the residents' photos of the problem
+    by_event: dict[int, list[Photo]]  # the department's, under the step they were sent with
+
+
+def photo_sets(photos: list[Photo], events: list[TicketEvent]) -> PhotoSets:
+    """Split a ticket's photos: the residents' go with the report, the department's with their step.
+    A department photo stored before photos named their step goes with the latest step of its kind
+    made before it."""
+    reported: list[Photo] = []
+    by_event: dict[int, list[Photo]] = {}
+    for photo in photos:
+        event_id = photo.event_id if photo.kind in _STEP_OF_KIND else None
+        if photo.kind in _STEP_OF_KIND and event_id is None:
+            steps = [e for e in events if e.action == _STEP_OF_KIND[photo.kind] and e.at <= photo.created_at]
+            event_id = steps[-1].id if steps else None
+        if event_id is None:
+            reported.append(photo)
+        else:
+            by_event.setdefault(event_id, []).append(photo)
+    return PhotoSets(reported, by_event)
 
 
 def similar_open_tickets(

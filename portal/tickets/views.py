@@ -18,9 +18,11 @@ from sqlmodel import Session
 
 from portal import access
 from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text, normalize_mobile
+from portal.directory.service import Reference
+from portal.dispatch.notes import describe_public_update
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
-from portal.i18n import N_
+from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
 from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
@@ -41,7 +43,8 @@ from portal.tickets.forms import (
     validate_report,
 )
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
-from portal.tickets.models import Ticket
+from portal.tickets.models import Ticket, TicketEvent
+from portal.tickets.service import PHOTO_SOURCES
 from portal.web import in_thread, is_htmx, page_of
 
 KEPT_PHOTOS = "kept-photos"
@@ -427,7 +430,11 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
     services = services_of(request)
     reference = services.reference.get()
     unlocked = access.has_access(request, services.settings.secret_key, ticket.code)
-    events = [e for e in service.timeline(session, ticket) if e.action != Action.SUPPORT.value]
+    t = page_of(request).t
+    every = service.timeline(session, ticket)
+    notes = {e.id: public_note(t, reference, e) for e in every}
+    events = [e for e in every if notes[e.id] is not None]
+    photos = service.photo_sets(service.photos_of(session, ticket, approved_only=not unlocked), events)
     merged_into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     return {
         "ticket": ticket,
@@ -440,7 +447,10 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
         "department": reference.departments.get(ticket.department_id or 0),
         "departments": reference.departments,  # peer evaluations name their department
         "events": events,
-        "photos": service.photos_of(session, ticket, approved_only=not unlocked),
+        "public_note_of": lambda event: notes[event.id],
+        "photos": photos.reported,
+        "event_photos": photos.by_event,
+        "PHOTO_SOURCES": PHOTO_SOURCES,
         "is_open": Status(ticket.status) in OPEN_STATUSES,
         "merged_into": merged_into,
         "rounds": rounds_of(session, ticket),
@@ -454,6 +464,16 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
         "ACTION_LABELS": ACTION_LABELS,
         "Status": Status,
     }
+
+
+def public_note(t: Translator, reference: Reference, event: TicketEvent) -> str | None:
+    """The step's note as the public timeline shows it; None keeps the step off it: what the public
+    cannot see (a photo reviewed, the priority changed) and the "me too" count."""
+    if event.action == Action.SUPPORT.value:
+        return None
+    if event.action == Action.UPDATE.value:
+        return describe_public_update(t, reference, event.internal_note) or None
+    return event.public_note
 
 
 @get("/t/{code:str}")

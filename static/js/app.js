@@ -44,8 +44,13 @@
         document.querySelector("[data-lng]").value = lng;
         var chosen = document.querySelector("input[name=category]:checked");
         var values = { lat: lat, lng: lng, category: chosen ? chosen.value : "" };
-        if (window.htmx) {
+        if (window.htmx) {  // its htmx:afterSwap chooses the community
           window.htmx.ajax("GET", "/report/locate", { target: "#location-result", swap: "innerHTML", values: values });
+        } else {
+          window.fetch("/report/locate?" + new URLSearchParams(values).toString(), { credentials: "same-origin" })
+            .then(function (r) { return r.text(); })
+            .then(function (html) { result.innerHTML = html; selectLocatedCommunity(); })
+            .catch(function () { /* the hidden fields still carry the position */ });
         }
         saveDraft();
       }, function () {
@@ -53,6 +58,19 @@
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     });
   }
+
+  // The position found a community: choose it in the menu too, so the form shows what it will send.
+  function selectLocatedCommunity() {
+    var found = document.querySelector("#location-result [data-community]");
+    var menu = document.getElementById("community");
+    if (found && menu) {
+      menu.value = found.getAttribute("data-community");
+      saveDraft();
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "location-result") selectLocatedCommunity();
+  });
 
   // Never lose what was typed: keep a draft of the report in this browser until it is sent.
   var draftForm = null;

@@ -244,3 +244,25 @@ def test_the_receipt_opened_in_another_browser_shows_only_the_code(new_context: 
     other.locator("main a[href^='/t/']").first.click()
     expect(other.locator("main")).to_contain_text("这条诉求不公开")
     assert DESCRIPTION not in other.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-htmx"])
+def test_the_located_community_is_chosen_in_the_menu(
+    new_context: ContextFactory, ticket_count: Callable[[], int], htmx: bool
+) -> None:
+    context = new_context(permissions=["geolocation"], geolocation=JIMEI_POINT)
+    if not htmx:  # the script failed to load (a flaky mobile connection): the page's own script still works
+        context.route("**/vendor/htmx.min.js*", lambda route: route.abort())
+    page = context.new_page()
+    page.goto("/report")
+    fill_report(page, phone=PHONE)
+    expect(page.locator("#community option:checked")).to_have_text("— 请选择 —")
+    page.locator("button[data-locate]").click()
+    expect(page.locator("#location-result .located")).to_contain_text(JIMEI_COMMUNITY)
+    expect(page.locator("#community option:checked")).to_have_text(JIMEI_COMMUNITY)
+    submit_report(page)
+    expect(page).to_have_url(re.compile(r"/report/done\?key="))
+    assert ticket_count() == 1
+    code = tracking_code(page)
+    page.locator(f"a[href='/t/{code}']").click()
+    check_ticket_page(page, code, street=JIMEI_STREET, community=JIMEI_COMMUNITY)

@@ -23,7 +23,17 @@ from portal.i18n import translator
 from portal.services import Services
 from portal.tickets.models import Ticket
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import CATEGORY_SLUG, PHONE, format_violations, report_ticket, run_axe, screenshot
+from tests.e2e.helpers import (
+    CATEGORY_SLUG,
+    PHONE,
+    fill_report,
+    format_violations,
+    report_ticket,
+    run_axe,
+    screenshot,
+    submit_report,
+    tracking_code,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -212,6 +222,11 @@ def test_report_is_dispatched_accepted_and_resolved(
     expect(dept.locator(".ticket-summary .tag")).to_contain_text(zh("Resolved"))
     resident_sees(resident, code, status="Resolved", event="Resolved", note="已更换灯泡，路灯恢复正常。")
     expect(resident.locator(".photos img")).to_have_count(1)  # the photo of the result is public
+    # ... with the step that resolved it, as the department's, not among what the resident reported
+    resolved = resident.locator("ol.timeline > li").last
+    expect(resolved.locator(".photos img")).to_have_count(1)
+    expect(resolved.locator(".photos .hint")).to_have_text(zh("Taken by the department (after resolving)"))
+    expect(resident.locator("section:has(#what-title) .photos")).to_have_count(0)
 
     # 4. The whole public story, in order, as the resident reads it.
     expect(resident.locator("ol.timeline .timeline-what")).to_have_text(
@@ -225,6 +240,47 @@ def test_report_is_dispatched_accepted_and_resolved(
     dept.goto("/staff/department")
     expect(dept.locator(f".ticket-card a[href='/staff/t/{code}']")).to_have_count(0)
     axe.assert_clean()
+
+
+def loaded(image: Locator) -> bool:
+    """The browser got and decoded the picture (a broken image has no natural width)."""
+    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+
+
+def test_the_centre_sees_the_photo_it_is_asked_to_approve(
+    new_context: ContextFactory, engine: Engine, tmp_path: Path
+) -> None:
+    make_staff(engine, "centre-photo", StaffRole.ADMIN)
+    resident = new_context().new_page()
+    resident.goto("/report")
+    fill_report(resident, community="岑头社区")
+    resident.locator("#photos").set_input_files(jpeg(tmp_path / "problem.jpg"))
+    submit_report(resident)
+    code = tracking_code(resident)
+
+    centre = staff_browser(new_context, "centre-photo")
+    centre.goto(f"/staff/t/{code}")
+    photo = centre.locator("section:has(#photos-title) .photos img")
+    expect(photo).to_have_count(1)
+    photo.scroll_into_view_if_needed()
+    expect(photo).to_have_js_property("complete", True)
+    assert loaded(photo), "the photo waiting for review does not show for the centre"
+    expect(centre.locator("section:has(#photos-title) .hint")).to_have_text(
+        f"{zh('Sent by the resident')} · {zh('Not public yet')}"
+    )
+    screenshot(centre, "staff-photo-review")
+    with centre.expect_navigation():
+        centre.locator("button[value=approve-photo]").click()
+
+    stranger = new_context().new_page()
+    stranger.goto(f"/t/{code}")
+    public_photo = stranger.locator("section:has(#what-title) .photos img")
+    expect(public_photo).to_have_count(1)
+    public_photo.scroll_into_view_if_needed()
+    expect(public_photo).to_have_js_property("complete", True)
+    assert loaded(public_photo)
+    # the approval was the centre's own step: the public timeline says nothing about it
+    expect(stranger.locator("ol.timeline .timeline-what")).to_have_text([zh("Reported")])
 
 
 def test_missed_deadline_brings_a_supervision_order(
@@ -293,7 +349,7 @@ def test_department_staff_find_their_way_back_and_call_the_reporter(
         ticket.response_due = ticket.created_at - timedelta(minutes=1)
         session.add(ticket)
         session.commit()
-        missed = ZH.datetime(ticket.response_due, "short")
+        missed = ZH.datetime(ticket.response_due)
 
     dept = staff_browser(new_context, "dept-nav")
     dept.goto("/staff/department")

@@ -83,6 +83,7 @@ def test_every_kind_of_page_is_valid_html(
         "privacy": page(client, "/privacy"),
         "stats": page(client, "/stats"),
         "stats by street": page(client, "/stats?by=street&from=2026-01-01&to=2026-11-30"),
+        "stats columns": page(client, "/stats/columns"),
         "stats bad period": page(client, "/stats?from=2026-10-31&to=2026-10-01", 400),
         "not found": page(client, "/t/ZZZZ-ZZZZ", 404),
         "staff sign-in": page(client, "/staff/login"),

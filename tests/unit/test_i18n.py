@@ -50,6 +50,15 @@ def test_chinese_is_the_default_and_formats_dates_locally() -> None:
     from datetime import UTC, datetime
 
     moment = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 March in Xiamen
-    assert "3月2日" in translator("zh_Hans").date(moment, "long")
-    assert "Mar" in translator("en").date(moment)
+    assert translator("zh_Hans").date(moment) == "2026年3月2日"
+    assert translator("en").date(moment) == "2 Mar 2026"
     assert translator("zh_Hans").number(12345) == "12,345"
+
+
+def test_dates_and_times_read_the_same_unambiguous_way_in_every_locale() -> None:
+    from datetime import UTC, datetime
+
+    evening = datetime(2026, 11, 27, 14, 45, tzinfo=UTC)  # 22:45 in Xiamen
+    assert translator("en").datetime(evening) == "27 Nov 2026, 22:45"  # not 11/27/26, 10:45 PM
+    assert translator("zh_Hans").datetime(evening) == "2026年11月27日 22:45"
+    assert translator("zh_Hant").datetime(evening) == "2026年11月27日 22:45"

