@@ -38,7 +38,7 @@ from portal.tickets.forms import FormErrors
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket, TicketEvent
 from portal.tickets.views import read_uploads, store_uploads, ticket_or_404
-from portal.web import in_thread, page_of
+from portal.web import TAKES_PHOTOS, in_thread, page_of
 
 CENTRE = sorted(CENTRE_ROLES)
 HANDLERS = [*CENTRE, StaffRole.DEPARTMENT]
@@ -211,7 +211,7 @@ def staff_ticket(
     return render(request, "staff/ticket.html", _ticket_context(request, db_session, ticket))
 
 
-@post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS})
+@post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS, TAKES_PHOTOS: True})
 async def staff_act(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
     form = await request.form()
     uploads = await read_uploads(form)

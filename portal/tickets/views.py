@@ -40,7 +40,7 @@ from portal.tickets.forms import (
 )
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket
-from portal.web import in_thread, is_htmx, page_of
+from portal.web import TAKES_PHOTOS, in_thread, is_htmx, page_of
 
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
@@ -141,7 +141,7 @@ async def read_uploads(form: Any) -> list[bytes | None]:
     return uploads
 
 
-@post("/report")
+@post("/report", opt={TAKES_PHOTOS: True})
 async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
     rate_limit(request, services, "report")
