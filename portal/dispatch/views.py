@@ -31,6 +31,7 @@ from portal.evaluation.service import (
     pending_peer_requests,
 )
 from portal.i18n import DISTRICT_TZ, N_, Translator
+from portal.media import ProcessedPhoto
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
@@ -214,7 +215,7 @@ def staff_ticket(
 @post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS, TAKES_PHOTOS: True})
 async def staff_act(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
     form = await request.form()
-    uploads = await read_uploads(form)
+    uploads = await read_uploads(form) if form.get("action") in {"progress", "resolve"} else []
     return await in_thread(_act, request, code, form, uploads)
 
 
@@ -227,7 +228,9 @@ def _deadline(text: str) -> datetime | None:
     return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ)
 
 
-def _act(request: Request[Any, Any, Any], code: str, form: Any, uploads: list[bytes | None]) -> Response[Any]:
+def _act(
+    request: Request[Any, Any, Any], code: str, form: Any, uploads: list[ProcessedPhoto | str]
+) -> Response[Any]:
     services = services_of(request)
     action = str(form.get("action", ""))
     text = {
@@ -261,7 +264,7 @@ def _apply(
     action: str,
     text: dict[str, str],
     form: Any,
-    uploads: list[bytes | None],
+    uploads: list[ProcessedPhoto | str],
     services: Any,
 ) -> None:
     def number(name: str) -> int | None:

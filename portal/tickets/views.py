@@ -20,7 +20,7 @@ from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_
-from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
+from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
 from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
 from portal.templating import cached_page, render, render_and_cache
@@ -128,16 +128,30 @@ def _raw_from_form(form: Any) -> ReportInput:
     )
 
 
-async def read_uploads(form: Any) -> list[bytes | None]:
-    """The chosen files' bytes; None for a file over the size limit (read no further than that)."""
-    uploads: list[bytes | None] = []
+TOO_MANY_PHOTOS = N_("You can add up to four photos.")
+OVER_10_MB = N_("This photo is larger than 10 MB. Choose a smaller one or take a new photo.")
+
+
+async def read_uploads(form: Any) -> list[ProcessedPhoto | str]:
+    """The chosen photos, each checked and shrunk by the photo workers, or the message id saying why
+    not. A file over the size limit is read no further than that; files after the fourth are not read."""
+    uploads: list[ProcessedPhoto | str] = []
     for item in form.getall("photos", []):
         if not isinstance(item, UploadFile) or not item.filename:
             continue
+        if len(uploads) == MAX_PHOTOS:
+            uploads.append(TOO_MANY_PHOTOS)
+            break
         data = await item.read(MAX_UPLOAD_BYTES + 1)
         if not data:
             continue
-        uploads.append(None if len(data) > MAX_UPLOAD_BYTES else data)
+        if len(data) > MAX_UPLOAD_BYTES:
+            uploads.append(OVER_10_MB)
+            continue
+        try:
+            uploads.append(await process_in_pool(data))
+        except PhotoError as problem:
+            uploads.append(problem.message)
     return uploads
 
 
@@ -165,21 +179,16 @@ def _kept_photos(services: Services, raw: ReportInput, errors: FormErrors) -> li
 
 
 def store_uploads(
-    services: Services, uploads: list[bytes | None], kept: list[dict[str, Any]], errors: FormErrors
+    services: Services, uploads: list[ProcessedPhoto | str], kept: list[dict[str, Any]], errors: FormErrors
 ) -> None:
-    """Process and keep every good photo, so a resident fixing another field need not choose them again."""
+    """Keep every good photo, so a resident fixing another field need not choose them again."""
     t_errors: list[str] = []
-    for data in uploads:
+    for processed in uploads:
         if len(kept) >= MAX_PHOTOS:
-            errors.add("photos", N_("You can add up to four photos."))
+            errors.add("photos", TOO_MANY_PHOTOS)
             break
-        if data is None:
-            t_errors.append(N_("This photo is larger than 10 MB. Choose a smaller one or take a new photo."))
-            continue
-        try:
-            processed = process_photo(data)
-        except PhotoError as problem:
-            t_errors.append(problem.message)
+        if isinstance(processed, str):
+            t_errors.append(processed)
             continue
         services.media.save(processed)
         kept.append({"d": processed.digest, "w": processed.width, "h": processed.height})
@@ -188,7 +197,7 @@ def store_uploads(
 
 
 def _handle_report(
-    request: Request[Any, Any, Any], services: Services, raw: ReportInput, uploads: list[bytes | None]
+    request: Request[Any, Any, Any], services: Services, raw: ReportInput, uploads: list[ProcessedPhoto | str]
 ) -> Response[Any]:
     settings = services.settings
     errors = FormErrors()
