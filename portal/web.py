@@ -17,6 +17,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from portal.i18n import DEFAULT_LOCALE, Translator, locale_from_tag, negotiate, translator
+from portal.numbers import whole_number
 
 LANG_COOKIE = "lang"
 ELDER_COOKIE = "elder"
@@ -166,7 +167,7 @@ class BodyLimitMiddleware:
             return
         limit = body_limit(scope, self.upload_bytes)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        if declared is not None and (whole_number(declared, high=limit) is None):
             await self._refuse(scope, send)
             return
         received = 0

@@ -17,6 +17,7 @@ from portal.accounts.models import ROLE_LABELS, StaffRole, StaffUser
 from portal.accounts.views import staff_context
 from portal.admin import service
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.numbers import whole_number
 from portal.places.models import Community, GridCell, Street
 from portal.services import client_address, services_of
 from portal.templating import render
@@ -77,12 +78,15 @@ async def admin_create(request: Request[Any, Any, Any], page: FromPath[str]) -> 
     return await in_thread(_save, request, page, None, form)
 
 
-@post("/{page:str}/{row_id:int}", guards=[staff_guard], opt=ADMIN_FORM)
+@post("/{page:str}/{row_id:str}", guards=[staff_guard], opt=ADMIN_FORM)
 async def admin_change(
-    request: Request[Any, Any, Any], page: FromPath[str], row_id: FromPath[int]
+    request: Request[Any, Any, Any], page: FromPath[str], row_id: FromPath[str]
 ) -> Response[Any]:
+    number = whole_number(row_id)
+    if number is None:
+        raise NotFoundException()
     form = await request.form()
-    return await in_thread(_save, request, page, row_id, form)
+    return await in_thread(_save, request, page, number, form)
 
 
 def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: Any) -> Response[Any]:

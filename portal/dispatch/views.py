@@ -32,6 +32,7 @@ from portal.evaluation.service import (
 )
 from portal.i18n import DISTRICT_TZ, N_, Translator
 from portal.media import ProcessedPhoto
+from portal.numbers import calendar_day, whole_number
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
@@ -221,11 +222,8 @@ async def staff_act(request: Request[Any, Any, Any], code: FromPath[str]) -> Res
 
 def _deadline(text: str) -> datetime | None:
     """A date typed as YYYY-MM-DD means the end of that working day in the district."""
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ)
+    day = calendar_day(text)
+    return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ) if day else None
 
 
 def _act(
@@ -268,8 +266,7 @@ def _apply(
     services: Any,
 ) -> None:
     def number(name: str) -> int | None:
-        value = str(form.get(name, ""))
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return whole_number(str(form.get(name, "")))
 
     def photos() -> list[tickets.StoredPhoto]:
         errors, kept = FormErrors(), []  # type: ignore[var-annotated]

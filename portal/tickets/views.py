@@ -15,7 +15,7 @@ from litestar.response import Redirect
 from markupsafe import Markup
 from sqlmodel import Session
 
-from portal import access
+from portal import access, numbers
 from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text, normalize_mobile
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
@@ -45,6 +45,7 @@ from portal.web import TAKES_PHOTOS, in_thread, is_htmx, page_of
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
 LAST_REPORT_SECONDS = 15 * 60
+MAX_PAGE = 99_999
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -447,10 +448,10 @@ def ticket_qr(
 def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket, digits: str) -> str | None:
     """None when the digits match the reporter's phone; otherwise the message to show."""
     limit_guessing(request, services, ticket.code)
-    digits = clean_text(digits)
-    if not (len(digits) == 4 and digits.isdigit()):
+    typed = numbers.digits(clean_text(digits), 4)
+    if typed is None:
         return N_("Enter the last four digits of the phone number given with the report.")
-    if not ticket.reporter_phone or last_four(ticket.reporter_phone) != digits:
+    if not ticket.reporter_phone or last_four(ticket.reporter_phone) != typed:
         return N_("Those digits do not match this ticket. Check them and try again.")
     return None
 
@@ -601,7 +602,7 @@ def _ticket_board(
         category=reference.category_by_slug.get(category),
         street_id=chosen_street.id if chosen_street else None,
         status=chosen_status,
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=numbers.whole_number(page, 1, MAX_PAGE) or 1,
     )
     with Session(services.engine, expire_on_commit=False) as session:
         result = service.board(session, filters)
