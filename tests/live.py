@@ -150,20 +150,21 @@ class HealthWatch:
 
     base: str
     latencies: list[float] = field(default_factory=list)
+    idle: int = 0  # how many of the latencies came before the work began
     statuses: list[int] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def assert_quick(self, seconds: float) -> None:
-        """Nineteen answers in twenty within ``seconds`` and none late by much more. A shared test
-        machine can pause any process for a moment; a stalled server answers late again and again,
-        or once after seconds."""
-        lat = sorted(self.latencies)
-        print(f"/healthz: {len(lat)} answers, median {lat[len(lat) // 2]:.3f} s, slowest {lat[-5:]}")
-        assert len(lat) >= 5 and set(self.statuses) == {200}
-        assert lat[len(lat) * 19 // 20 - 1] < seconds, (
-            f"/healthz was slower than {seconds} s too often: {lat[-10:]}"
-        )
-        assert lat[-1] < 5 * seconds, f"/healthz took {lat[-1]:.3f} s"
+        """Nineteen answers in twenty within ``seconds`` and none late by much more, beyond what the
+        same server took idle just before. The machine the tests run on is shared: at times it is so
+        busy that an idle server answers in 50 ms, and any process can be paused for a moment. A
+        stalled server answers late again and again, or once after seconds."""
+        idle, busy = sorted(self.latencies[: self.idle]), sorted(self.latencies[self.idle :])
+        print(f"/healthz idle: {_summary(idle)}; while busy: {_summary(busy)}")
+        assert len(busy) >= 5 and set(self.statuses) == {200}
+        margin = _percentile(idle, 95)
+        assert _percentile(busy, 95) < seconds + margin, f"/healthz was late too often: {busy[-10:]}"
+        assert busy[-1] < 5 * seconds + idle[-1], f"/healthz took {busy[-1]:.3f} s"
 
     def run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=60) as http:
@@ -193,11 +194,20 @@ def while_running(work: Callable[[], Any], base: str, *, after: int = 5) -> tupl
     """Run ``work`` while watching /healthz, and watch for ``after`` more answers once it is done (a
     server still chewing on what it was sent answers late); returns the work's result and the watch."""
     with watching_health(base) as watch:
-        _wait_for(lambda: len(watch.latencies) >= 1)
+        _wait_for(lambda: len(watch.latencies) >= 20)
+        watch.idle = len(watch.latencies)
         result = work()
         done = len(watch.latencies)
         _wait_for(lambda: len(watch.latencies) >= done + after)
     return result, watch
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    return values[max(0, len(values) * percent // 100 - 1)]
+
+
+def _summary(values: list[float]) -> str:
+    return f"{len(values)} answers, median {_percentile(values, 50):.3f} s, slowest {values[-3:]}"
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
