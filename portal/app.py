@@ -29,7 +29,7 @@ from portal.stats import views as stats_views
 from portal.stats.views import ReportCache
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
-from portal.web import PageContextMiddleware
+from portal.web import BodyLimitMiddleware, PageContextMiddleware
 
 
 def provide_db_session(request: Request[Any, Any, Any]) -> Iterator[Session]:
@@ -44,6 +44,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     def page_middleware(app: Any) -> PageContextMiddleware:
         return PageContextMiddleware(app, secure_cookies=settings.secure_cookies)
+
+    def body_limit(app: Any) -> BodyLimitMiddleware:
+        return BodyLimitMiddleware(app, upload_bytes=upload_bytes, refuse=pages.error_page)
+
+    upload_bytes = settings.max_upload_mb * 1024 * 1024
 
     return Litestar(
         route_handlers=[
@@ -63,7 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ),
         ],
         dependencies={"db_session": Provide(provide_db_session)},
-        middleware=[page_middleware],
+        middleware=[page_middleware, body_limit],
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts), www_redirect=False)
         if settings.allowed_hosts
         else None,
@@ -77,7 +82,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         exception_handlers={Exception: pages.error_page},
-        request_max_body_size=settings.max_upload_mb * 1024 * 1024,
+        # The last line of defence: body_limit refuses far smaller bodies on most routes.
+        request_max_body_size=upload_bytes,
         state=State(
             {
                 "services": services,

@@ -16,6 +16,7 @@ from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from portal.numbers import decimal_number
 from portal.settings import PROJECT_ROOT
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
@@ -68,10 +69,7 @@ def negotiate(accept_language: str | None) -> str | None:
         tag, _, params = part.strip().partition(";")
         quality = 1.0
         if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
+            quality = decimal_number(params.strip()[2:], 0, 1) or 0.0
         locale = locale_from_tag(tag)
         if locale and quality > 0:
             ranked.append((-quality, index, locale))

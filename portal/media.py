@@ -18,6 +18,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Literal
 
+import anyio.to_process
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
@@ -27,12 +30,26 @@ register_heif_opener()  # iPhones save HEIC by default
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 4
-MAX_PIXELS = 40_000_000  # well above any phone camera, far below what would exhaust the server's memory
+# A phone's largest photos are 50 MP (Samsung's and Xiaomi's 50 MP modes save JPEG; an iPhone's
+# 48 MP "HEIF Max"). A JPEG decodes at 1/2 to 1/8 scale (see _request_draft), so even 50 MP costs
+# little. Every other format decodes at full size, so beyond a screenshot's size its pixels must be
+# paid for in bytes: a real photo compresses to fewer than 10 pixels a byte, while a picture that
+# claims 232 (a 6300 x 6300 PNG in 171 KB) is built to cost the server seconds and hundreds of MB.
+MAX_PIXELS = 50_400_000  # 8192 x 6144, a little over any phone camera
+REDUCED_DECODE_FORMATS = ("JPEG", "MPO")
+FREE_PIXELS = 5_000_000  # up to a large phone's screenshot (1440 x 3200), however well it compresses
+MAX_PIXELS_PER_BYTE = 64
 
 FULL_LONG_SIDE = 1600
 THUMB_LONG_SIDE = 400
 FULL_MAX_BYTES = 500 * 1024
 THUMB_MAX_BYTES = 60 * 1024
+# Photos are decoded in at most this many worker processes per server process (the server has two
+# cores), at a lower priority. In threads they would hold the interpreter's lock against the event
+# loop; in processes four reports of four big photos each queue for the workers while every page and
+# /healthz still answer at once. A decoder that crashes on a hostile file takes only its worker down.
+PHOTO_WORKERS = 2
+WORKER_NICENESS = 10
 QUALITIES = (82, 75, 68, 60, 52, 45)  # below ~45 JPEG blocks show; shrinking looks better than that
 
 # Pillow's JPEG opener also accepts MPO, the multi-picture JPEG that some phones write.
@@ -81,6 +98,25 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     return ProcessedPhoto(full, thumb, width, height, hashlib.sha256(full).hexdigest())
 
 
+_photo_workers: RunVar[CapacityLimiter] = RunVar("photo_workers")
+
+
+async def process_in_pool(data: bytes) -> ProcessedPhoto:
+    """process_photo on one of the photo workers, waiting for one to be free. Raises PhotoError."""
+    try:
+        limiter = _photo_workers.get()
+    except LookupError:  # the first photo on this event loop
+        limiter = CapacityLimiter(PHOTO_WORKERS)
+        _photo_workers.set(limiter)
+    return await anyio.to_process.run_sync(_process_in_worker, data, limiter=limiter)
+
+
+def _process_in_worker(data: bytes) -> ProcessedPhoto:
+    """process_photo in a worker process, which yields the processor to the server's own."""
+    os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)
+    return process_photo(data)
+
+
 # --- decoding -------------------------------------------------------------------------------------
 
 
@@ -114,9 +150,18 @@ def _open_checked(data: bytes) -> Image.Image:
             raise PhotoError(_why_unidentified(data)) from exc
         except Exception as exc:
             raise PhotoError(DAMAGED) from exc
-    if img.width * img.height > MAX_PIXELS:
+    if too_many_pixels(img.format, img.width * img.height, len(data)):
         raise PhotoError(TOO_MANY_PIXELS)
     return img
+
+
+def too_many_pixels(fmt: str | None, pixels: int, file_bytes: int) -> bool:
+    """Whether decoding would cost more than a real phone photo of this size could."""
+    if pixels > MAX_PIXELS:
+        return True
+    if fmt in REDUCED_DECODE_FORMATS:
+        return False
+    return pixels > max(FREE_PIXELS, file_bytes * MAX_PIXELS_PER_BYTE)
 
 
 def _why_unidentified(data: bytes) -> str:

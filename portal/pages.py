@@ -21,6 +21,7 @@ from portal.i18n import N_
 from portal.services import services_of
 from portal.templating import render
 from portal.tickets.models import Photo, Ticket
+from portal.web import TAKES_PHOTOS
 
 log = logging.getLogger("portal")
 
@@ -119,6 +120,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
             else ERROR_TITLES.get(status, ERROR_TITLES[500]),
             "denied": isinstance(exc, AccessDenied),
             "retry_after": headers.get("Retry-After"),
+            "takes_photos": bool(getattr(request.scope.get("route_handler"), "opt", {}).get(TAKES_PHOTOS)),
         },
         status_code=status,
         headers=headers,

@@ -24,8 +24,10 @@ from portal.accounts.auth import (
 from portal.accounts.models import AUDIT_LABELS, CENTRE_ROLES, ROLE_LABELS, AuditEntry, StaffRole, StaffUser
 from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
+from portal.numbers import whole_number
 from portal.services import client_address, rate_limit, services_of
 from portal.templating import render
+from portal.tickets.forms import clean_text
 from portal.tickets.models import Ticket
 from portal.web import in_thread, page_of
 
@@ -93,7 +95,7 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     services = services_of(request)
     address = client_address(request)
     rate_limit(request, services, "login")
-    username = str(form.get("username", ""))[:60]
+    username = clean_text(str(form.get("username", "")))[:60]  # no NUL or other control characters
     password = str(form.get("password", ""))[:200]
     target = _safe_next(str(form.get("next", "/staff")))
     t = page_of(request).t
@@ -179,7 +181,7 @@ def _password_change(request: Request[Any, Any, Any], form: Any) -> Response[Any
 def audit_log(
     request: Request[Any, Any, Any], db_session: NamedDependency[Session], page: FromQuery[str] = "1"
 ) -> Response[str]:
-    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    number = whole_number(page, 1, 99_999) or 1
     total = int(db_session.exec(select(func.count()).select_from(AuditEntry)).one())
     entries = list(
         db_session.exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shapely.errors import GEOSException
 from shapely.geometry import Polygon, mapping, shape
@@ -17,7 +18,10 @@ from portal.contact import normalize_mobile
 from portal.db import utcnow
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.i18n import N_
+from portal.numbers import decimal_number, whole_number
 from portal.places.models import Community, GridCell, Street
+
+T = TypeVar("T")
 
 NAME_MAX = 120
 
@@ -64,9 +68,16 @@ def _slug(text: str) -> str:
 
 
 def _int(text: str, low: int, high: int, message: str) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
+    value = whole_number(text, low, high)
+    if value is None:
         raise AdminError(message)
-    return int(text)
+    return value
+
+
+def _row(session: Session, model: type[T], text: str) -> T | None:
+    """The row whose id was chosen in a form's list, or None."""
+    row_id = whole_number(text)
+    return session.get(model, row_id) if row_id is not None else None
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -76,7 +87,7 @@ def add_user(session: Session, admin: StaffUser, form: dict[str, str], *, addres
     role = form.get("role", "")
     if role not in {r.value for r in StaffRole}:
         raise AdminError(N_("Choose a role."))
-    department = int(form["department"]) if form.get("department", "").isdigit() else None
+    department = whole_number(form.get("department", ""))
     if department is not None and session.get(Department, department) is None:
         raise AdminError(N_("Choose a department from the list."))
     try:
@@ -144,12 +155,10 @@ def save_category(
     session: Session, admin: StaffUser, category: Category | None, form: dict[str, str], *, address: str
 ) -> Category:
     names = Names.from_form(form)
-    group = session.get(CategoryGroup, int(form["group"])) if form.get("group", "").isdigit() else None
+    group = _row(session, CategoryGroup, form.get("group", ""))
     if group is None:
         raise AdminError(N_("Choose a group."))
-    department = (
-        session.get(Department, int(form["department"])) if form.get("department", "").isdigit() else None
-    )
+    department = _row(session, Department, form.get("department", ""))
     if department is None or not department.active:
         raise AdminError(N_("Every category needs a default department that is in service."))
     hours = _int(form.get("response_hours", ""), 1, 240, N_("Hours to accept: a whole number from 1 to 240."))
@@ -179,11 +188,8 @@ LNG_RANGE = (117.7, 118.4)
 
 
 def _coordinate(text: str, bounds: tuple[float, float]) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not bounds[0] <= value <= bounds[1]:
+    value = decimal_number(text, *bounds)
+    if value is None:
         raise AdminError(
             N_("Give a point inside Jimei District (latitude about 24.5–24.8, longitude about 117.9–118.2).")
         )
@@ -212,7 +218,7 @@ def save_community(
     session: Session, admin: StaffUser, community: Community | None, form: dict[str, str], *, address: str
 ) -> Community:
     names = Names.from_form(form)
-    street = session.get(Street, int(form["street"])) if form.get("street", "").isdigit() else None
+    street = _row(session, Street, form.get("street", ""))
     if street is None:
         raise AdminError(N_("Choose the street the community belongs to."))
     lat, lng = _coordinate(form.get("lat", ""), LAT_RANGE), _coordinate(form.get("lng", ""), LNG_RANGE)
@@ -241,9 +247,7 @@ def save_grid_cell(
     session: Session, admin: StaffUser, cell: GridCell | None, form: dict[str, str], *, address: str
 ) -> GridCell:
     """A grid cell's polygon, given as GeoJSON: valid, inside the district, overlapping no other cell."""
-    community = (
-        session.get(Community, int(form["community"])) if form.get("community", "").isdigit() else None
-    )
+    community = _row(session, Community, form.get("community", ""))
     if community is None:
         raise AdminError(N_("Choose the community the grid cell belongs to."))
     polygon = _polygon(form.get("boundary", ""))

@@ -17,12 +17,15 @@ from portal.accounts.models import ROLE_LABELS, StaffRole, StaffUser
 from portal.accounts.views import staff_context
 from portal.admin import service
 from portal.directory.models import Category, CategoryGroup, Department
+from portal.numbers import whole_number
 from portal.places.models import Community, GridCell, Street
 from portal.services import client_address, services_of
 from portal.templating import render
-from portal.web import in_thread, page_of
+from portal.web import MAX_BODY, in_thread, page_of
 
 ADMIN_ONLY = {"roles": [StaffRole.ADMIN]}
+# A grid cell's boundary is pasted GeoJSON of up to 200,000 characters, about three times that URL-encoded.
+ADMIN_FORM = {**ADMIN_ONLY, MAX_BODY: 640 * 1024}
 PAGES = {
     "users": "staff/admin/users.html",
     "departments": "staff/admin/departments.html",
@@ -69,18 +72,21 @@ def admin_page(
     return render(request, PAGES[page], _context(request, db_session, page))
 
 
-@post("/{page:str}", guards=[staff_guard], opt=ADMIN_ONLY)
+@post("/{page:str}", guards=[staff_guard], opt=ADMIN_FORM)
 async def admin_create(request: Request[Any, Any, Any], page: FromPath[str]) -> Response[Any]:
     form = await request.form()
     return await in_thread(_save, request, page, None, form)
 
 
-@post("/{page:str}/{row_id:int}", guards=[staff_guard], opt=ADMIN_ONLY)
+@post("/{page:str}/{row_id:str}", guards=[staff_guard], opt=ADMIN_FORM)
 async def admin_change(
-    request: Request[Any, Any, Any], page: FromPath[str], row_id: FromPath[int]
+    request: Request[Any, Any, Any], page: FromPath[str], row_id: FromPath[str]
 ) -> Response[Any]:
+    number = whole_number(row_id)
+    if number is None:
+        raise NotFoundException()
     form = await request.form()
-    return await in_thread(_save, request, page, row_id, form)
+    return await in_thread(_save, request, page, number, form)
 
 
 def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: Any) -> Response[Any]:

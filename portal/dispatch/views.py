@@ -32,6 +32,8 @@ from portal.evaluation.service import (
     pending_peer_requests,
 )
 from portal.i18n import DISTRICT_TZ, N_, Translator
+from portal.media import ProcessedPhoto
+from portal.numbers import calendar_day, whole_number
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
@@ -39,7 +41,7 @@ from portal.tickets.forms import FormErrors
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket, TicketEvent
 from portal.tickets.views import read_uploads, store_uploads, ticket_or_404
-from portal.web import in_thread, page_of
+from portal.web import TAKES_PHOTOS, in_thread, page_of
 
 CENTRE = sorted(CENTRE_ROLES)
 HANDLERS = [*CENTRE, StaffRole.DEPARTMENT]
@@ -252,23 +254,22 @@ def staff_ticket(
     return render(request, "staff/ticket.html", _ticket_context(request, db_session, ticket))
 
 
-@post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS})
+@post("/t/{code:str}/act", guards=[staff_guard], opt={"roles": HANDLERS, TAKES_PHOTOS: True})
 async def staff_act(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
     form = await request.form()
-    uploads = await read_uploads(form)
+    uploads = await read_uploads(form) if form.get("action") in {"progress", "resolve"} else []
     return await in_thread(_act, request, code, form, uploads)
 
 
 def _deadline(text: str) -> datetime | None:
     """A date typed as YYYY-MM-DD means the end of that working day in the district."""
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ)
+    day = calendar_day(text)
+    return datetime.combine(day, time(18, 0), tzinfo=DISTRICT_TZ) if day else None
 
 
-def _act(request: Request[Any, Any, Any], code: str, form: Any, uploads: list[bytes | None]) -> Response[Any]:
+def _act(
+    request: Request[Any, Any, Any], code: str, form: Any, uploads: list[ProcessedPhoto | str]
+) -> Response[Any]:
     services = services_of(request)
     action = str(form.get("action", ""))
     text = {
@@ -302,12 +303,11 @@ def _apply(
     action: str,
     text: dict[str, str],
     form: Any,
-    uploads: list[bytes | None],
+    uploads: list[ProcessedPhoto | str],
     services: Any,
 ) -> None:
     def number(name: str) -> int | None:
-        value = str(form.get(name, ""))
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return whole_number(str(form.get(name, "")))
 
     def photos() -> list[tickets.StoredPhoto]:
         errors, kept = FormErrors(), []  # type: ignore[var-annotated]

@@ -18,6 +18,7 @@ from portal.dispatch.models import OrderKind
 from portal.dispatch.service import issue_order
 from portal.evaluation.models import LEVELS, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.i18n import N_, translator
+from portal.numbers import whole_number
 from portal.settings import SupervisionRule
 from portal.sms import SmsGateway
 from portal.tickets.lifecycle import Action, Role, Status
@@ -33,6 +34,14 @@ class RatingError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _level(text: str) -> int:
+    """One of the five levels, as a form sends it."""
+    level = whole_number(text)
+    if level is None or level not in LEVELS:
+        raise RatingError(N_("Choose how satisfied you are."))
+    return level
 
 
 def rater_for_digits(session: Session, ticket: Ticket, digits: str) -> str | None:
@@ -73,8 +82,7 @@ def submit_rating(
     now = now or utcnow()
     if Status(ticket.status) != Status.RESOLVED:
         raise RatingError(N_("This ticket can be rated once the department has resolved it."))
-    if not level.isdigit() or int(level) not in LEVELS:
-        raise RatingError(N_("Choose how satisfied you are."))
+    chosen = _level(level)
     if solved not in SOLVED:
         raise RatingError(N_("Say whether the problem was solved."))
     comment = comment.strip()
@@ -86,7 +94,7 @@ def submit_rating(
         ticket_id=ticket.id or 0,
         round=ticket.round,
         rater=rater,
-        level=int(level),
+        level=chosen,
         solved=solved,
         comment=comment,
         created_at=now,
@@ -229,8 +237,7 @@ def evaluate(
     _may_evaluate(ctx, ticket, kind)
     if Status(ticket.status) not in {Status.RESOLVED, Status.CLOSED}:
         raise RatingError(N_("A ticket is evaluated after it is resolved."))
-    if not level.isdigit() or int(level) not in LEVELS:
-        raise RatingError(N_("Choose how satisfied you are."))
+    chosen = _level(level)
     reason = reason.strip()
     if not reason:
         raise RatingError(N_("Write a reason."))
@@ -238,7 +245,7 @@ def evaluate(
         raise RatingError(N_("Keep the comment under 500 characters."))
     evaluation = Evaluation(ticket_id=ticket.id or 0, round=ticket.round, kind=kind,
                             evaluator=evaluator_of(kind, ctx.user.department_id), department_id=ticket.department_id,
-                            user_id=ctx.user.id, level=int(level), reason=reason, created_at=ctx.now)  # fmt: skip
+                            user_id=ctx.user.id, level=chosen, reason=reason, created_at=ctx.now)  # fmt: skip
     try:
         with ctx.session.begin_nested():
             ctx.session.add(evaluation)

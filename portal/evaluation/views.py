@@ -21,6 +21,7 @@ from portal.evaluation.links import (
 from portal.evaluation.models import LEVELS, SOLVED, Rating
 from portal.evaluation.service import RatingError, latest_rating_by, rater_for_digits, submit_rating
 from portal.i18n import N_
+from portal.numbers import digits
 from portal.services import Services, limit_guessing, public_base_url, refuse_while_guessing, services_of
 from portal.templating import render
 from portal.tickets.lifecycle import Status
@@ -117,10 +118,8 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
             return _page(request, ticket, known=known, form={}, given=given)
         if rater is None:
             limit_guessing(request, services, ticket.code)
-            digits = form.get("digits", "").strip()
-            rater = (
-                rater_for_digits(session, ticket, digits) if len(digits) == 4 and digits.isdigit() else None
-            )
+            typed = digits(str(form.get("digits", "")).strip(), 4)
+            rater = rater_for_digits(session, ticket, typed) if typed else None
             if rater is None:
                 message = t.gettext(N_("Those digits do not match this ticket. Check them and try again."))
                 return _page(request, ticket, known=False, form=form, error=message, status=422)

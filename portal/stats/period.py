@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from portal.i18n import DISTRICT_TZ, N_
+from portal.numbers import calendar_day, calendar_month
 
 EARLIEST = date(2020, 1, 1)  # before the portal kept records
 LONGEST_DAYS = 731  # two years: a longer range says nothing a reader can act on
@@ -87,11 +88,12 @@ def parse_period(month: str, start: str, end: str, *, on: date | None = None) ->
         if last < first:
             raise PeriodError(N_("The last day is before the first day. Swap them and try again."))
     elif month:
-        try:
-            first = datetime.strptime(month, "%Y-%m").date()
-        except ValueError:
-            raise PeriodError(N_("Write the month as year and month, for example 2026-10.")) from None
-        last = first  # its month's end, once the month is known to be a sensible one
+        found = calendar_month(month)
+        if found is None:
+            raise PeriodError(N_("Write the month as year and month, for example 2026-10."))
+        first = last = (
+            found  # its month's end, once the month is known to be a sensible one  # its month's end, once the month is known to be a sensible one
+        )
     else:
         return current_month(on)
     if first < EARLIEST:
@@ -106,7 +108,7 @@ def parse_period(month: str, start: str, end: str, *, on: date | None = None) ->
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise PeriodError(N_("Write each day as year-month-day, for example 2026-10-01.")) from None
+    day = calendar_day(text)
+    if day is None:
+        raise PeriodError(N_("Write each day as year-month-day, for example 2026-10-01."))
+    return day

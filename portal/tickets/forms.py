@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from portal.contact import normalize_mobile
 from portal.directory.models import Category
 from portal.i18n import N_
+from portal.numbers import decimal_number
 from portal.places.models import Community
 from portal.places.service import GridLocator, GridMatch
 
@@ -76,11 +77,7 @@ class FormErrors:
 
 
 def parse_coordinate(text: str, bounds: tuple[float, float]) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if bounds[0] <= value <= bounds[1] else None
+    return decimal_number(text, *bounds)
 
 
 def check_description(text: str) -> str | None:

@@ -16,14 +16,14 @@ from litestar.response import Redirect
 from markupsafe import Markup
 from sqlmodel import Session
 
-from portal import access
+from portal import access, numbers
 from portal.contact import last_four, mask_name, mask_phone, mask_phones_in_text, normalize_mobile
 from portal.directory.service import Reference
 from portal.dispatch.notes import describe_public_update
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
-from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, process_photo
+from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
 from portal.security import sign_value, unsign_value
 from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
 from portal.settings import Settings
@@ -45,7 +45,7 @@ from portal.tickets.forms import (
 from portal.tickets.lifecycle import ACTION_LABELS, OPEN_STATUSES, STATUS_LABELS, Action, Status
 from portal.tickets.models import Ticket, TicketEvent
 from portal.tickets.service import PHOTO_SOURCES
-from portal.web import in_thread, is_htmx, page_of
+from portal.web import TAKES_PHOTOS, in_thread, is_htmx, page_of
 
 KEPT_PHOTOS = "kept-photos"
 LAST_REPORT = "last-report"
@@ -54,6 +54,7 @@ RECEIPT = "receipt"
 RECEIPT_SECONDS = 2 * 3600  # the receipt's details show in the browser that sent the report, for a while
 MAX_RECEIPTS = 10
 NO_STORE = {"Cache-Control": "no-store"}
+MAX_PAGE = 99_999
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -137,20 +138,34 @@ def _raw_from_form(form: Any) -> ReportInput:
     )
 
 
-async def read_uploads(form: Any) -> list[bytes | None]:
-    """The chosen files' bytes; None for a file over the size limit (read no further than that)."""
-    uploads: list[bytes | None] = []
+TOO_MANY_PHOTOS = N_("You can add up to four photos.")
+OVER_10_MB = N_("This photo is larger than 10 MB. Choose a smaller one or take a new photo.")
+
+
+async def read_uploads(form: Any) -> list[ProcessedPhoto | str]:
+    """The chosen photos, each checked and shrunk by the photo workers, or the message id saying why
+    not. A file over the size limit is read no further than that; files after the fourth are not read."""
+    uploads: list[ProcessedPhoto | str] = []
     for item in form.getall("photos", []):
         if not isinstance(item, UploadFile) or not item.filename:
             continue
+        if len(uploads) == MAX_PHOTOS:
+            uploads.append(TOO_MANY_PHOTOS)
+            break
         data = await item.read(MAX_UPLOAD_BYTES + 1)
         if not data:
             continue
-        uploads.append(None if len(data) > MAX_UPLOAD_BYTES else data)
+        if len(data) > MAX_UPLOAD_BYTES:
+            uploads.append(OVER_10_MB)
+            continue
+        try:
+            uploads.append(await process_in_pool(data))
+        except PhotoError as problem:
+            uploads.append(problem.message)
     return uploads
 
 
-@post("/report")
+@post("/report", opt={TAKES_PHOTOS: True})
 async def report_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
     rate_limit(request, services, "report")
@@ -174,21 +189,16 @@ def _kept_photos(services: Services, raw: ReportInput, errors: FormErrors) -> li
 
 
 def store_uploads(
-    services: Services, uploads: list[bytes | None], kept: list[dict[str, Any]], errors: FormErrors
+    services: Services, uploads: list[ProcessedPhoto | str], kept: list[dict[str, Any]], errors: FormErrors
 ) -> None:
-    """Process and keep every good photo, so a resident fixing another field need not choose them again."""
+    """Keep every good photo, so a resident fixing another field need not choose them again."""
     t_errors: list[str] = []
-    for data in uploads:
+    for processed in uploads:
         if len(kept) >= MAX_PHOTOS:
-            errors.add("photos", N_("You can add up to four photos."))
+            errors.add("photos", TOO_MANY_PHOTOS)
             break
-        if data is None:
-            t_errors.append(N_("This photo is larger than 10 MB. Choose a smaller one or take a new photo."))
-            continue
-        try:
-            processed = process_photo(data)
-        except PhotoError as problem:
-            t_errors.append(problem.message)
+        if isinstance(processed, str):
+            t_errors.append(processed)
             continue
         services.media.save(processed)
         kept.append({"d": processed.digest, "w": processed.width, "h": processed.height})
@@ -197,7 +207,7 @@ def store_uploads(
 
 
 def _handle_report(
-    request: Request[Any, Any, Any], services: Services, raw: ReportInput, uploads: list[bytes | None]
+    request: Request[Any, Any, Any], services: Services, raw: ReportInput, uploads: list[ProcessedPhoto | str]
 ) -> Response[Any]:
     settings = services.settings
     errors = FormErrors()
@@ -527,10 +537,10 @@ def ticket_qr(
 def _unlock(request: Request[Any, Any, Any], services: Services, ticket: Ticket, digits: str) -> str | None:
     """None when the digits match the reporter's phone; otherwise the message to show."""
     limit_guessing(request, services, ticket.code)
-    digits = clean_text(digits)
-    if not (len(digits) == 4 and digits.isdigit()):
+    typed = numbers.digits(clean_text(digits), 4)
+    if typed is None:
         return N_("Enter the last four digits of the phone number given with the report.")
-    if not ticket.reporter_phone or last_four(ticket.reporter_phone) != digits:
+    if not ticket.reporter_phone or last_four(ticket.reporter_phone) != typed:
         return N_("Those digits do not match this ticket. Check them and try again.")
     return None
 
@@ -774,7 +784,7 @@ def _ticket_board(
         category=reference.category_by_slug.get(category),
         street_id=chosen_street.id if chosen_street else None,
         status=chosen_status,
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=numbers.whole_number(page, 1, MAX_PAGE) or 1,
     )
     with Session(services.engine, expire_on_commit=False) as session:
         result = service.board(session, filters)

@@ -12,9 +12,10 @@ import zlib
 from io import BytesIO
 from pathlib import Path
 
+import anyio
 import pillow_heif
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageDraw
 
 from portal import media
 from portal.media import MAX_UPLOAD_BYTES, MediaStore, PhotoError, ProcessedPhoto, process_photo
@@ -193,6 +194,72 @@ def test_decompression_bomb_is_refused_without_decoding() -> None:
 def test_over_40_megapixels_is_refused_below_pillows_own_limit() -> None:
     # 42 MP is below Pillow's 89 MP warning, so only our own header check catches it.
     assert _rejected(_png_bomb(7000, 6000)) == media.TOO_MANY_PIXELS
+
+
+def _striped_png(width: int, height: int) -> bytes:
+    """A picture of a few stripes, which PNG compresses to almost nothing whatever its size."""
+    img = Image.new("RGB", (width, height), (200, 200, 190))
+    draw = ImageDraw.Draw(img)
+    for left in range(0, min(width, height) // 2, 300):
+        draw.rectangle((left, left, left + 150, height - left), fill=(left % 255, 80, 40))
+    return _save(img, "PNG")
+
+
+def test_a_small_file_that_decodes_huge_is_refused_from_its_header() -> None:
+    """The audit's picture: 6300 x 6300 (39.7 MP, under the old 40 MP bound) in about 130 KB took
+    2-6 s and 400 MB to shrink. It claims far more pixels than its bytes can honestly carry."""
+    bomb = _striped_png(6300, 6300)
+    assert len(bomb) < 200_000
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert _rejected(bomb) == media.TOO_MANY_PIXELS
+    if sys.platform.startswith("linux"):
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 50 * 1024
+
+
+def test_a_50_megapixel_phone_jpeg_is_accepted() -> None:
+    """Phones with 50 MP modes save JPEG, which decodes at a quarter of the size here."""
+    img = Image.new("RGB", (8160, 6120), (90, 120, 150))
+    img.paste(RED, (0, 0, 2040, 1530))
+    photo = process_photo(_save(img, "JPEG", quality=90))
+    full = _assert_clean_jpeg(photo.full, 1600, 500 * 1024)
+    assert full.size == (1600, 1200)
+    assert _near(full.getpixel((100, 100)), RED)
+
+
+def test_more_than_any_phone_camera_is_refused_even_as_jpeg() -> None:
+    img = Image.new("L", (8400, 6200), 128)  # 52 MP
+    assert _rejected(_save(img, "JPEG", quality=80)) == media.TOO_MANY_PIXELS
+
+
+def test_a_large_screenshot_is_accepted_however_well_it_compresses() -> None:
+    photo = process_photo(_striped_png(1440, 3200))
+    assert (photo.width, photo.height) == (720, 1600)
+
+
+def test_a_big_photo_in_another_format_is_accepted_when_its_size_is_honest() -> None:
+    """5.8 MP of WebP in about a megabyte: a real photo's bytes for its pixels."""
+    img = Image.effect_noise((725, 500), 60).convert("RGB").resize((2900, 2000), Image.Resampling.BILINEAR)
+    data = _save(img, "WEBP", quality=80)
+    assert img.width * img.height > media.FREE_PIXELS
+    photo = process_photo(data)
+    assert (photo.width, photo.height) == (1600, 1103)
+
+
+def test_photos_are_processed_in_worker_processes_at_low_priority(phone_jpeg: bytes) -> None:
+    """The same result as in the server's own process, and refusals arrive as PhotoError."""
+
+    async def both() -> tuple[ProcessedPhoto, str]:
+        photo = await media.process_in_pool(phone_jpeg)
+        try:
+            await media.process_in_pool(b"plain text, not a photo")
+        except PhotoError as refused:
+            return photo, refused.message
+        raise AssertionError("not refused")
+
+    photo, message = anyio.run(both)
+    assert photo == process_photo(phone_jpeg)
+    assert message == media.NOT_A_PHOTO
+    assert os.getpriority(os.PRIO_PROCESS, 0) < media.WORKER_NICENESS  # the worker's, not ours
 
 
 @pytest.mark.parametrize(("fmt", "mode"), [("BMP", "RGB"), ("TIFF", "RGB"), ("ICO", "RGBA")])

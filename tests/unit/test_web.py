@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live import chunked, live_server, pieces, send_raw, while_running
 from tests.pages import PageClient
 
 
@@ -72,3 +79,88 @@ def test_staff_pages_are_never_stored(client: PageClient, db) -> None:  # type: 
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-store", path
     assert "no-store" not in client.get("/").headers.get("cache-control", "")
+
+
+# --- big bodies ------------------------------------------------------------------------------
+
+BIG = 44 * 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("path", ["/track", "/staff/login", "/staff/admin/users", "/report"])
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_big_form_is_refused_at_once_and_health_stays_quick(app: Any, path: str, framing: str) -> None:
+    """A 44 MB form to a page that takes no photos (or not as a form of text) gets 413 within a
+    second, unread, while /healthz goes on answering within 100 ms. The form carries a CSRF cookie
+    but no token, so the CSRF check would read the whole form to look for one."""
+    head = {"Content-Type": FORM}
+    body = pieces(BIG, fill=b"code=a&")
+    if framing == "chunked":
+        head["Transfer-Encoding"] = "chunked"
+        body = chunked(body)
+    else:
+        head["Content-Length"] = str(BIG)
+    with live_server(app) as base:
+        head["Cookie"] = "csrftoken=" + httpx.get(f"{base}/track").cookies["csrftoken"]
+        answer, health = while_running(lambda: send_raw(base, path, head, body), base)
+    assert answer.status == 413, answer.head
+    assert answer.seconds < 1.0
+    health.assert_quick(0.1)
+
+
+def _multipart(boundary: str, fields: dict[str, str], files: list[bytes]) -> bytes:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="p{index}.jpg"\r\n'
+        f"Content-Type: image/jpeg\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+        for index, data in enumerate(files)
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+@pytest.mark.parametrize(("megabytes", "status"), [(40, 422), (50, 413)])
+def test_photos_up_to_the_limit_are_read_without_stalling_the_server(
+    app: Any, megabytes: int, status: int
+) -> None:
+    """Four big files go to /report as multipart: within the upload limit they are read (and refused
+    as not photos, with the form shown again) while /healthz answers within 100 ms; over it, 413."""
+    boundary = "portal-test-boundary"
+    with live_server(app) as base:
+        token = httpx.get(f"{base}/track").cookies["csrftoken"]
+        body = _multipart(
+            boundary,
+            {"_csrf_token": token, "description": "x"},
+            [os.urandom(megabytes * 1024 * 1024 // 4 - 1024) for _ in range(4)],
+        )
+        head = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(body)),
+            "Cookie": f"csrftoken={token}",
+        }
+        answer, health = while_running(lambda: send_raw(base, "/report", head, pieces_of(body)), base)
+    assert answer.status == status, answer.head
+    health.assert_quick(0.1)
+
+
+def pieces_of(data: bytes, size: int = 256 * 1024) -> Any:
+    return (data[i : i + size] for i in range(0, len(data), size))
+
+
+def test_a_refused_form_says_why_in_the_readers_language(client: PageClient) -> None:
+    client.headers["Accept-Language"] = "zh-CN"
+    client.csrf()
+    response = client.post(
+        "/track", content=b"code=a&" * 20_000, headers={"Content-Type": FORM}, follow_redirects=False
+    )
+    assert response.status_code == 413
+    assert "<h1>上传的文件太大了</h1>" in response.text
+    assert "表单发送的内容远超本页面可接受的大小" in response.text
+    assert (
+        "照片" not in response.text.split("<h1>")[1]
+    )  # this page takes no photos: it does not speak of them
+    assert "content-security-policy" in response.headers

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
+from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
 from portal.security import sign_value
 from portal.services import Services
+from portal.settings import Settings
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 from tests.conftest import TEST_SECRET
+from tests.live import HealthWatch, server_process, while_running
 from tests.pages import PageClient
 from tests.unit.factories import (
+    KEY_PATTERN,
     a_community,
     code_on,
     jpeg_bytes,
@@ -601,3 +609,87 @@ def test_one_number_serves_a_few_reports_a_day(
         fields = report_fields(browser, community, phone="", description="第六个问题：路灯不亮已经很多天了。")
         assert submit_report(browser, fields).status_code == 303
     assert len(tickets(db)) == 6
+
+
+# --- heavy photos on a real server -----------------------------------------------------------
+
+
+def _square_png(side: int) -> bytes:
+    """A picture of a few stripes: it compresses to about 130 KB however large it claims to be."""
+    img = Image.new("RGB", (side, side), (200, 200, 190))
+    draw = ImageDraw.Draw(img)
+    for left in range(0, side // 2, 300):
+        draw.rectangle((left, left, left + 150, side - left), fill=(left % 255, 80, 40))
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _noise_jpeg() -> bytes:
+    """A 12 MP photo of noise: as costly to decode and shrink as any real phone photo."""
+    img = Image.frombytes("RGB", (4032, 3024), os.urandom(4032 * 3024 * 3))
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _send_reports(base: str, community: str, photos: list[bytes], count: int) -> list[httpx.Response]:
+    """``count`` residents send a report with these photos at the same moment (their forms fetched first)."""
+    clients = [
+        httpx.Client(base_url=base, timeout=120, headers={"Accept-Language": "en"}) for _ in range(count)
+    ]
+    forms = []
+    for index, http in enumerate(clients):
+        form_key = KEY_PATTERN.search(http.get("/report").text)
+        assert form_key
+        forms.append({
+            "_csrf_token": http.cookies["csrftoken"], "form_key": form_key.group(1),
+            "category": "road-damage", "description": f"乐海路人行道地砖松动，第{index}处。",
+            "community": community, "address": "乐海路12号", "visibility": "public",
+        })  # fmt: skip
+    files = [("photos", (f"p{n}.png", data, "image/png")) for n, data in enumerate(photos)]
+    try:
+        with ThreadPoolExecutor(count) as pool:
+            return list(
+                pool.map(
+                    lambda pair: pair[0].post("/report", data=pair[1], files=files),
+                    zip(clients, forms, strict=True),
+                )
+            )
+    finally:
+        for http in clients:
+            http.close()
+
+
+def _responsive(base: str, community: str, photos: list[bytes]) -> tuple[list[httpx.Response], HealthWatch]:
+    """Four reports of these photos at once on a warm server (its photo workers started by a first
+    report), and /healthz watched meanwhile."""
+    _send_reports(base, community, [jpeg_bytes()], 1)
+    return while_running(lambda: _send_reports(base, community, photos, 4), base)
+
+
+def test_four_reports_of_four_huge_pictures_leave_the_server_responsive(
+    settings: Settings, engine: Any, db: Session
+) -> None:
+    """The audit's attack: 6300 x 6300 PNGs of 130 KB each, four to a report, four reports at once.
+    Each picture is refused from its header, and /healthz answers within 100 ms throughout."""
+    huge = _square_png(6300)
+    with server_process(settings) as base:
+        answers, health = _responsive(base, a_community(db).slug, [huge] * 4)
+    assert [a.status_code for a in answers] == [422] * 4
+    assert all("This picture is too large to use" in a.text for a in answers)
+    health.assert_quick(0.1)
+
+
+def test_four_reports_of_four_heavy_photos_queue_for_the_photo_workers(
+    settings: Settings, engine: Any, db: Session
+) -> None:
+    """Real photos that take CPU to shrink are worked on by two photo worker processes, never more at
+    once, so /healthz still answers within 100 ms while the sixteen photos are processed."""
+    heavy = _noise_jpeg()
+    with server_process(settings) as base:
+        answers, health = _responsive(base, a_community(db).slug, [heavy] * 4)
+    assert [a.status_code for a in answers] == [303] * 4
+    health.assert_quick(0.1)
+    db.expire_all()
+    assert len(db.exec(select(Photo)).all()) == 17
