@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd.add_argument(
         "--role",
         default="admin",
-        choices=["admin", "dispatcher", "department", "press", "volunteer", "grid_worker"],
+        choices=["admin", "dispatcher", "department", "press", "press_lead", "volunteer", "grid_worker"],
     )
     create_cmd.add_argument("--department", default="", help="the department's slug, for department staff")
     create_cmd.add_argument("--display-name", default="")

@@ -5,10 +5,24 @@ from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Evaluation, PeerRequest, Rating
 from portal.places.models import Community, GridCell, Street
+from portal.progress.models import (
+    CampaignCategory,
+    Milestone,
+    Project,
+    ProjectArea,
+    ProjectDepartment,
+    ProjectFollower,
+    ProjectPhoto,
+    ProjectTicket,
+    Story,
+    StoryImage,
+    StoryText,
+)
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
 __all__ = [
     "AuditEntry",
+    "CampaignCategory",
     "Category",
     "CategoryGroup",
     "Community",
@@ -16,11 +30,21 @@ __all__ = [
     "Evaluation",
     "Follower",
     "GridCell",
+    "Milestone",
     "PeerRequest",
     "Photo",
+    "Project",
+    "ProjectArea",
+    "ProjectDepartment",
+    "ProjectFollower",
+    "ProjectPhoto",
+    "ProjectTicket",
     "Rating",
     "StaffSession",
     "StaffUser",
+    "Story",
+    "StoryImage",
+    "StoryText",
     "Street",
     "SupervisionOrder",
     "Ticket",

@@ -54,6 +54,16 @@ def _env_hosts(name: str) -> tuple[str, ...]:
     return hosts
 
 
+HANT_CONVERSIONS = ("s2hk", "s2twp", "s2tw", "s2t")
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(f"PORTAL_{name}", "").strip() or default
+    if raw not in choices:
+        raise ValueError(f"PORTAL_{name} must be one of {', '.join(choices)} (got {raw!r})")
+    return raw
+
+
 def _persistent_secret(data_dir: Path) -> str:
     """A development secret kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
@@ -162,6 +172,8 @@ class Settings:
     # Host headers the portal answers to (Litestar refuses any other); empty: any, and then links
     # in SMS and QR codes come only from base_url (or, in development, a loopback address).
     allowed_hosts: tuple[str, ...] = ()
+    # How Simplified text is shown to 繁體中文 readers when no Traditional text was written (OpenCC).
+    hant_conversion: str = "s2hk"
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
 
     @classmethod
@@ -182,6 +194,7 @@ class Settings:
             jobs_interval=_env_int("JOBS_INTERVAL", 300),
             stats_weights=_env_weights("STATS_WEIGHTS", (10, 50, 40)),
             stats_max_age=_env_int("STATS_MAX_AGE", 60),
+            hant_conversion=_env_choice("HANT_CONVERSION", "s2hk", HANT_CONVERSIONS),
             supervision=SupervisionRule.from_env(),
             allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             rate_limits={

@@ -17,9 +17,15 @@ class StaffRole(StrEnum):
     DISPATCHER = "dispatcher"
     DEPARTMENT = "department"
     PRESS = "press"
+    PRESS_LEAD = "press_lead"  # approves the press office's stories
     VOLUNTEER = "volunteer"
     GRID_WORKER = "grid_worker"
 
+
+PRESS_ROLES = frozenset({StaffRole.PRESS, StaffRole.PRESS_LEAD, StaffRole.ADMIN})
+"""Write projects and stories; approving a story takes the lead or the administrator, never its writer."""
+
+APPROVER_ROLES = frozenset({StaffRole.PRESS_LEAD, StaffRole.ADMIN})
 
 CENTRE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.DISPATCHER})
 """The command centre: sees every ticket, dispatches, supervises, gives the mutual evaluation."""
@@ -30,6 +36,7 @@ ROLE_LABELS = {
     StaffRole.DISPATCHER: N_("Dispatcher (command centre)"),
     StaffRole.DEPARTMENT: N_("Department staff"),
     StaffRole.PRESS: N_("Press office"),
+    StaffRole.PRESS_LEAD: N_("Press office lead (approves stories)"),
     StaffRole.VOLUNTEER: N_("Community volunteer"),
     StaffRole.GRID_WORKER: N_("Grid worker"),
 }
