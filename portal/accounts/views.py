@@ -21,7 +21,15 @@ from portal.accounts.auth import (
     session_cookie,
     staff_guard,
 )
-from portal.accounts.models import AUDIT_LABELS, CENTRE_ROLES, ROLE_LABELS, AuditEntry, StaffRole, StaffUser
+from portal.accounts.models import (
+    AUDIT_LABELS,
+    CENTRE_ROLES,
+    PRESS_ROLES,
+    ROLE_LABELS,
+    AuditEntry,
+    StaffRole,
+    StaffUser,
+)
 from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
 from portal.numbers import whole_number
@@ -40,6 +48,7 @@ STAFF_LINKS: tuple[tuple[str, str, tuple[StaffRole, ...] | None], ...] = (
     ("/staff/queue", N_("Dispatch queue"), tuple(CENTRE_ROLES)),
     ("/staff/department", N_("My department's orders"), (StaffRole.DEPARTMENT,)),
     ("/staff/supervision", N_("Supervision orders"), CENTRE_AND_DEPARTMENT),
+    ("/staff/press", N_("Projects and stories"), tuple(PRESS_ROLES)),
     ("/staff/admin", N_("Accounts, departments and categories"), (StaffRole.ADMIN,)),
     ("/staff/audit", N_("Audit log"), (StaffRole.ADMIN,)),
     ("/staff/password", N_("Change my password"), None),
