@@ -22,7 +22,14 @@ from portal.evaluation.models import LEVELS, SOLVED, Rating
 from portal.evaluation.service import RatingError, latest_rating_by, rater_for_digits, submit_rating
 from portal.i18n import N_
 from portal.numbers import digits
-from portal.services import Services, limit_guessing, public_base_url, refuse_while_guessing, services_of
+from portal.services import (
+    DigitsClosed,
+    Services,
+    limit_guessing,
+    public_base_url,
+    refuse_while_guessing,
+    services_of,
+)
 from portal.templating import render
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
@@ -117,7 +124,14 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
         if given is not None:  # sent twice, or from a page left open: show what is in
             return _page(request, ticket, known=known, form={}, given=given)
         if rater is None:
-            limit_guessing(request, services, ticket.code)
+            try:
+                limit_guessing(request, services, ticket.code)
+            except DigitsClosed:
+                message = t.gettext(
+                    N_("This ticket's digits were tried too many times today. Use the rating link in "
+                       "our SMS, or open the ticket's page to have a code texted to you.")
+                )  # fmt: skip
+                return _page(request, ticket, known=False, form=form, error=message, status=429)
             typed = digits(str(form.get("digits", "")).strip(), 4)
             rater = rater_for_digits(session, ticket, typed) if typed else None
             if rater is None:

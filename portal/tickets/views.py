@@ -25,7 +25,14 @@ from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
 from portal.security import sign_value, unsign_value
-from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
+from portal.services import (
+    DigitsClosed,
+    Services,
+    limit_guessing,
+    public_base_url,
+    rate_limit,
+    services_of,
+)
 from portal.settings import Settings
 from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import confirm, service
@@ -558,14 +565,109 @@ def _ticket_unlock(
 ) -> Response[Any]:
     services = services_of(request)
     ticket = ticket_or_404(db_session, code)
-    problem = _unlock(request, services, ticket, str(form.get("digits", "")))
+    try:
+        problem = _unlock(request, services, ticket, str(form.get("digits", "")))
+    except DigitsClosed:
+        return _unlock_answer(request, db_session, ticket, closed=True, status_code=429)
     if problem is not None:
-        context = ticket_context(request, db_session, ticket)
-        context["unlock_error"] = page_of(request).t.gettext(problem)
-        return render(request, "tickets/page.html", context, status_code=422)
+        return _unlock_answer(request, db_session, ticket, error=("digits", problem), status_code=422)
+    return _granted(request, services, ticket)
+
+
+def _granted(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> Response[Any]:
     response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
     access.grant(request, response, services.settings, ticket.code)
     return response
+
+
+def _unlock_answer(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    ticket: Ticket,
+    *,
+    closed: bool = False,
+    note: str = "",
+    error: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response[Any]:
+    """The ticket's page with its "is this your report?" section as it stands for this browser."""
+    t = page_of(request).t
+    context = ticket_context(request, db_session, ticket)
+    context.update(
+        unlock_closed=closed,
+        unlock_note=note,
+        unlock_errors={error[0]: t.gettext(error[1])} if error else {},
+    )
+    return render(request, "tickets/page.html", context, status_code=status_code, headers=NO_STORE)
+
+
+@post("/t/{code:str}/unlock/sms")
+async def ticket_unlock_sms(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    """Past the digits' ceiling: text a code to the phone given with the report."""
+    return await in_thread(_ticket_unlock_sms, request, db_session, code)
+
+
+def _ticket_unlock_sms(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+    services = services_of(request)
+    ticket = ticket_or_404(db_session, code)
+    if not ticket.reporter_phone:
+        raise NotFoundException()
+    rate_limit(request, services, "confirm_address")
+    rate_limit(request, services, "confirm_phone", key=f"phone:{ticket.reporter_phone}")
+    note, sent = confirm.start(services.settings.secret_key, ticket.reporter_phone, _unlock_subject(ticket))
+    services.sms.send(
+        ticket.reporter_phone,
+        page_of(request).t.gettext(
+            "Jimei: code %(code)s, to see your report %(ticket)s. Valid 10 minutes. If you did not ask "
+            "for it, ignore this message.",
+            code=sent,
+            ticket=ticket.code,
+        ),
+    )
+    return _unlock_answer(request, db_session, ticket, closed=True, note=note)
+
+
+def _unlock_subject(ticket: Ticket) -> str:
+    """What an unlocking code is for (a "me too" code, sent to any number, never opens a ticket)."""
+    return f"unlock:{ticket.code}"
+
+
+@post("/t/{code:str}/unlock/code")
+async def ticket_unlock_code(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_ticket_unlock_code, request, db_session, code, form)
+
+
+def _ticket_unlock_code(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
+    services = services_of(request)
+    secret = services.settings.secret_key
+    ticket = ticket_or_404(db_session, code)
+    note = str(form.get("note", ""))
+    pending = confirm.read(secret, note)
+    if (
+        pending is None
+        or pending.ticket != _unlock_subject(ticket)
+        or pending.phone != ticket.reporter_phone
+        or pending.expired
+    ):
+        expired = N_("This code has expired. Ask for a new one.")
+        return _unlock_answer(
+            request, db_session, ticket, closed=True, error=("unlock-sms", expired), status_code=422
+        )
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+        wrong = N_("That is not the code we sent. Check the SMS and try again.")
+        return _unlock_answer(
+            request, db_session, ticket, closed=True, note=note, error=("unlock-code", wrong), status_code=422
+        )
+    return _granted(request, services, ticket)
 
 
 @post("/t/{code:str}/support")
@@ -825,6 +927,8 @@ route_handlers = [
     ticket_page,
     ticket_qr,
     ticket_unlock,
+    ticket_unlock_sms,
+    ticket_unlock_code,
     ticket_support,
     ticket_support_confirm,
     track_form,

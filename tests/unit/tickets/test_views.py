@@ -248,8 +248,8 @@ def test_a_guesser_cannot_lock_the_reporter_out(client: PageClient, db: Session,
         assert unlock(reporter, ticket.code, "1234") == 200  # the reporter, elsewhere, is not
 
 
-def test_many_addresses_guessing_one_ticket_get_one_try_each_past_the_ceiling(
-    client: PageClient, db: Session, app
+def test_past_the_ceiling_the_digits_close_and_a_texted_code_opens_the_ticket(
+    client: PageClient, db: Session, app, services
 ) -> None:  # type: ignore[no-untyped-def]
     fields = report_fields(client, a_community(db).slug, visibility="private")
     assert submit_report(client, fields).status_code == 303
@@ -258,12 +258,54 @@ def test_many_addresses_guessing_one_ticket_get_one_try_each_past_the_ceiling(
     for n in range(4):  # 4 addresses x 5 tries spend the ceiling of 20 a day
         with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
             assert {unlock(guesser, ticket.code, f"{next(guesses):04d}") for _ in range(5)} == {422}
-    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.50") as fresh:
-        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 422  # one try
-        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 429  # and no second
-        assert unlock(fresh, ticket.code, "1234") == 429  # not even a right one
+    for n in range(50, 60):  # fresh addresses get no try at all, not even with the right digits
+        with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as fresh:
+            assert unlock(fresh, ticket.code, "1234") == 429
     with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as reporter:
-        assert unlock(reporter, ticket.code, "1234") == 200
+        closed = reporter.post(
+            f"/t/{ticket.code}/unlock", data={"digits": "1234", "_csrf_token": reporter.csrf()}
+        )
+        assert closed.status_code == 429 and "no longer open it" in closed.text
+        assert "地砖松动" not in closed.text
+        asked = reporter.post(f"/t/{ticket.code}/unlock/sms", data={"_csrf_token": reporter.csrf()})
+        assert asked.status_code == 200 and "138****1234" in asked.text
+        [sms] = [m for m in services.sms.to("13859201234") if ticket.code in m and "code" in m]
+        code = re.search(r"code (\d{6})", sms).group(1)  # type: ignore[union-attr]
+        note = re.search(r'name="note" value="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
+        wrong = reporter.post(
+            f"/t/{ticket.code}/unlock/code",
+            data={
+                "note": note,
+                "code": "000000" if code != "000000" else "111111",
+                "_csrf_token": reporter.csrf(),
+            },
+        )
+        assert wrong.status_code == 422 and "not the code we sent" in wrong.text
+        right = reporter.post(
+            f"/t/{ticket.code}/unlock/code", data={"note": note, "code": code, "_csrf_token": reporter.csrf()}
+        )
+        assert right.status_code == 200 and "地砖松动" in right.text
+
+
+def test_a_me_too_code_never_opens_a_ticket(client: PageClient, db: Session, app, services) -> None:  # type: ignore[no-untyped-def]
+    """A code for "me too" goes to any number its asker types: it must not unlock the ticket."""
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.9") as stranger:
+        asked = stranger.post(
+            f"/t/{ticket.code}/support", data={"phone": "13912340000", "_csrf_token": stranger.csrf()}
+        )
+        note = re.search(r'name="note" value="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
+        [sms] = services.sms.to("13912340000")
+        code = re.search(r"code (\d{6})", sms).group(1)  # type: ignore[union-attr]
+        tried = stranger.post(
+            f"/t/{ticket.code}/unlock/code", data={"note": note, "code": code, "_csrf_token": stranger.csrf()}
+        )
+        assert tried.status_code == 422 and "expired" in tried.text
+        assert (
+            "乐海路12号门口" not in stranger.get(f"/t/{ticket.code}").text
+        )  # the exact address stays private
 
 
 def test_one_ipv6_network_counts_as_one_address(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
