@@ -27,7 +27,6 @@ from portal.services import (
     Services,
     limit_guessing,
     public_base_url,
-    refuse_while_guessing,
     services_of,
 )
 from portal.templating import render
@@ -162,10 +161,11 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
-        # Only the limit per address: a ticket's code is public, and a limit per ticket would let a
-        # few bad requests lock every resident's genuine link out. 8 characters of base32 are 2^40
-        # tokens; at 5 tries per address per 15 minutes, guessing one takes lifetimes.
-        refuse_while_guessing(request, services, ticket.code, per_ticket=False)
+        # Only wrong tokens count, per address: a ticket's code is public, and a limit per ticket
+        # would let a few bad requests lock every resident's genuine link out; a resident's own link
+        # is never refused because others behind the same address (a carrier's NAT, a community
+        # centre's Wi-Fi) tried too much. 8 characters of base32 are 2^40 tokens; at 5 wrong tries
+        # per address per 15 minutes, guessing one takes lifetimes.
         follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
         earlier = (
             None

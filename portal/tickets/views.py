@@ -24,11 +24,12 @@ from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
-from portal.security import sign_value, unsign_value
+from portal.security import RateLimit, sign_value, unsign_value
 from portal.services import (
     DigitsClosed,
     Services,
     limit_guessing,
+    limit_key,
     public_base_url,
     rate_limit,
     services_of,
@@ -325,15 +326,10 @@ def _phone_used_too_often(services: Services, phone: str) -> bool:
 
 
 def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
-    parts = [
-        raw.category,
-        clean_text(raw.description, multiline=True),
-        raw.lat,
-        raw.lng,
-        raw.community,
-        raw.address,
-    ]
-    parts += sorted(str(p.get("d")) for p in kept)
+    """The same kind of problem described in the same words: after Back the browser may have lost
+    the community chosen, the position or the photos, but it is still the report just sent."""
+    del kept
+    parts = [raw.category, " ".join(clean_text(raw.description, multiline=True).split())]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -694,11 +690,16 @@ def _ticket_support(
         problem = N_("This ticket is no longer open. If the problem is back, please report it again.")
     if problem is not None or phone is None:
         return _support_answer(request, db_session, ticket, error=("support-phone", problem or ""))
-    counted = ticket.code not in access.supported_codes(request, services.settings.secret_key)
+    # A phone given is counted when its code comes back, once per number; without one, once per
+    # browser and once a day per address (fresh cookies do not make a new person). The reporter's
+    # own browser is counted already.
+    counted = not phone and _new_supporter(request, services, ticket)
     if counted:
         service.count_supporter(db_session, ticket)
     notice = (
-        N_("Thank you. We counted you as another resident with this problem.")
+        ""  # the code form says what happens next
+        if phone
+        else N_("Thank you. We counted you as another resident with this problem.")
         if counted
         else N_("You already support this ticket: each person counts once.")
     )
@@ -712,6 +713,24 @@ def _ticket_support(
     if counted:
         access.remember_support(request, response, services.settings, ticket.code)
     return response
+
+
+SUPPORT_PER_ADDRESS = RateLimit(1, 86400)
+
+
+def _known_supporter(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> bool:
+    """This browser supports the ticket already, or sent the report."""
+    secret = services.settings.secret_key
+    return ticket.code in access.supported_codes(request, secret) or access.has_access(
+        request, secret, ticket.code
+    )
+
+
+def _new_supporter(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> bool:
+    if _known_supporter(request, services, ticket):
+        return False
+    key = f"{ticket.code}:{limit_key(request)}"
+    return services.limiter.hit("support-ticket", key, SUPPORT_PER_ADDRESS).allowed
 
 
 def _send_confirmation(
@@ -790,12 +809,11 @@ def _ticket_support_confirm(
         return _support_answer(
             request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)
         )
-    counted = ticket.code not in access.supported_codes(request, secret)
     locale = page_of(request).locale
-    if counted:
-        service.add_supporter(db_session, ticket, pending.phone, locale)
-    else:
+    if _known_supporter(request, services, ticket):
         service.follow(db_session, ticket, pending.phone, locale)
+    else:  # counted once per number, however many browsers it confirms from
+        service.add_supporter(db_session, ticket, pending.phone, locale)
     notice = N_("Thank you. You now follow this ticket: we will text you when it moves on.")
     if is_htmx(request):
         response = _support_answer(request, db_session, ticket, notice=notice)

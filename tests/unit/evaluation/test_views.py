@@ -160,3 +160,13 @@ def test_many_addresses_cannot_guess_their_way_to_a_rating(
         assert refused.status_code == 429 and "rating link in our SMS" in refused.text
     assert list(db.exec(select(Rating))) == []
     assert rate(client, ticket.code, level="5", solved="yes").status_code == 303  # the reporter's browser
+
+
+def test_a_closed_ticket_says_it_is_closed_to_another_browser(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = resolved_ticket(client, db, services)
+    assert rate(client, ticket.code, level="5", solved="yes").status_code == 303
+    with PageClient(app=app, base_url="http://portal.test") as other:
+        page = other.get(f"/t/{ticket.code}/rate").text
+        assert "This ticket is closed" in page and "once the department has resolved it" not in page

@@ -735,3 +735,35 @@ def test_four_reports_of_four_heavy_photos_queue_for_the_photo_workers(
     health.assert_quick(0.1)
     db.expire_all()
     assert len(db.exec(select(Photo)).all()) == 17
+
+
+def test_fresh_browsers_and_one_number_count_once(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    assert "You already support" in me_too(client, ticket.code).text  # the reporter is counted already
+    for _ in range(3):  # cookies thrown away between taps: still one person at this address today
+        with PageClient(app=app, base_url="http://portal.test", address="198.51.100.30") as tapper:
+            me_too(tapper, ticket.code)
+    for n in range(2):  # one number confirmed from two browsers at two addresses
+        with PageClient(app=app, base_url="http://portal.test", address=f"203.0.113.{n}") as browser:
+            asked = me_too(browser, ticket.code, "13600005555")
+            sent = CODE_IN_SMS.search(services.sms.to("13600005555")[-1])  # type: ignore[attr-defined]
+            assert sent and confirm_code(browser, ticket.code, asked.text, sent.group(1)).status_code == 303
+    [ticket] = tickets(db)
+    assert ticket.supporters == 2  # the tapper and the number
+
+
+def test_the_form_says_what_it_requires(client: PageClient, db: Session) -> None:
+    """The intro names every required part, the place included, so that its error is no surprise."""
+    form = client.get("/report?lang=en").text
+    assert "the kind of problem, what it is and where it is" in form
+    assert (
+        "one of them is enough" in form
+        and "(optional)</label>" not in form.split('id="location"')[1].split("</fieldset>")[0]
+    )
+    fields = report_fields(client, a_community(db).slug)
+    fields.update(community="", lat="", lng="", address="")
+    refused = submit_report(client, fields)
+    assert refused.status_code == 422 and "Tell us where the problem is" in refused.text
