@@ -233,17 +233,20 @@ def _handle_report(
         locator=services.locator,
         errors=errors,
     )
+    fingerprint = _fingerprint(raw)
+    with Session(services.engine, expire_on_commit=False) as session:
+        # Before the checks: after Back the browser may have lost the community chosen, and the
+        # resident should find the report they sent, not a complaint about the place.
+        earlier = _same_report_just_sent(request, services, session, fingerprint)
+    if earlier is not None:
+        return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
     if errors or clean is None:
         raw.kept_photos = sign_value(settings.secret_key, KEPT_PHOTOS, kept) if kept else ""
         return _report_page(request, services, raw, errors, kept, status_code=422)
 
     photos = [service.StoredPhoto(p["d"], int(p["w"]), int(p["h"])) for p in kept]
     locale = page_of(request).locale
-    fingerprint = _fingerprint(raw, kept)
     with Session(services.engine, expire_on_commit=False) as session:
-        earlier = _same_report_just_sent(request, services, session, fingerprint)
-        if earlier is not None:
-            return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
         if (
             clean.phone
             and service.find_by_key(session, raw.form_key) is None
@@ -279,7 +282,7 @@ def _handle_report(
         _keep_receipt(request, response, settings, ticket)
         response.set_cookie(
             LAST_REPORT,
-            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
+            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, **fingerprint}),
             max_age=LAST_REPORT_SECONDS,
             httponly=True,
             samesite="lax",
@@ -325,20 +328,27 @@ def _phone_used_too_often(services: Services, phone: str) -> bool:
     return not services.limiter.hit("report_phone", f"phone:{phone}", limit).allowed
 
 
-def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
-    """The same kind of problem described in the same words: after Back the browser may have lost
-    the community chosen, the position or the photos, but it is still the report just sent."""
-    del kept
-    parts = [raw.category, " ".join(clean_text(raw.description, multiline=True).split())]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+def _fingerprint(raw: ReportInput) -> dict[str, str]:
+    """The report's words (kind and description) and its place, each as a short digest."""
+
+    def digest(*parts: str) -> str:
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] if any(parts) else ""
+
+    words = digest(raw.category, " ".join(clean_text(raw.description, multiline=True).split()))
+    place = digest(raw.lat, raw.lng, raw.community, " ".join(clean_text(raw.address).split()))
+    return {"f": words, "p": place}
 
 
 def _same_report_just_sent(
-    request: Request[Any, Any, Any], services: Services, session: Session, fingerprint: str
+    request: Request[Any, Any, Any], services: Services, session: Session, fingerprint: dict[str, str]
 ) -> Ticket | None:
-    """Back, then send again, gives the form a fresh key with the same text: the first ticket stands."""
+    """Back, then send again, gives the form a fresh key with the same words, and the browser may
+    have lost the place chosen: the first ticket stands. The same words for another place (two
+    broken lamps) are a new report."""
     last = unsign_value(services.settings.secret_key, LAST_REPORT, request.cookies.get(LAST_REPORT))
-    if not isinstance(last, dict) or last.get("f") != fingerprint:
+    if not isinstance(last, dict) or last.get("f") != fingerprint["f"]:
+        return None
+    if fingerprint["p"] and last.get("p") != fingerprint["p"]:
         return None
     return service.find_by_key(session, str(last.get("k", "")))
 

@@ -548,6 +548,18 @@ def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Ses
         client, report_fields(client, community, description="另一个问题：路口的红绿灯坏了。")
     )
     assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
+
+
+def test_back_then_send_again_with_the_place_lost_keeps_the_first_ticket(client: PageClient, db: Session) -> None:
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    lost = report_fields(client, "")  # Back: the browser kept the words but not the community chosen
+    lost.update(community="", lat="", lng="", address="")
+    again = submit_report(client, lost)
+    assert again.status_code == 303 and "again=1" in again.headers["location"]
+    elsewhere = report_fields(client, a_community(db).slug, address="银江路公交站对面")  # same words, another place
+    assert "again" not in submit_report(client, elsewhere).headers["location"]
+    assert len(tickets(db)) == 2
     assert len(tickets(db)) == 2
 
 
