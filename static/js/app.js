@@ -223,7 +223,8 @@
     var print = document.querySelector("[data-print]");
     if (print) { print.hidden = false; print.addEventListener("click", function () { window.print(); }); }
     document.querySelectorAll("[data-hide-with-js]").forEach(function (el) { el.hidden = true; });
-    var summary = document.querySelector("[data-focus-on-load]");
+    // The field that needs fixing, if the page marks one, else the summary of the problems.
+    var summary = document.querySelector(":not(.error-summary)[data-focus-on-load]") || document.querySelector("[data-focus-on-load]");
     if (summary) summary.focus();
   }
 
