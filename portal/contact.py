@@ -47,22 +47,41 @@ def last_four(phone: str) -> str:
     return phone[-4:] if len(phone) >= 4 else ""
 
 
-_DIGIT = "[0-9\uff10-\uff19]"  # full-width digits too, as Chinese input methods type them
-_SEP = "[\\s.\\-\u00b7\u2014\uff0d\uff0e]?"  # at most one space, dot or dash between digits
-_PHONE_IN_TEXT = re.compile(
-    f"(?<!{_DIGIT})"
-    f"(?:(?:[+\uff0b]|00|\uff10\uff10)?[8\uff18][6\uff16]{_SEP})?"  # +86, 0086 or 86
-    f"[1\uff11](?:{_SEP}{_DIGIT}){{10}}"
-    f"(?!{_DIGIT})"
+# Digits as people type them: any script's decimal digits (full-width, Arabic-Indic…) and Chinese
+# numerals. Text is first read into ASCII digits one character for one, so positions stay put.
+_CJK_DIGITS = {"〇": "0", "零": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "＋": "+"}  # fmt: skip
+_SEP = r"[\s.\-_/()（）·—－．、]{0,2}"  # at most two spaces, dots, dashes, slashes or brackets between digits
+_MOBILE_IN_TEXT = re.compile(
+    rf"(?<!\d)(?:[(（]?(?:\+|00)?{_SEP}86{_SEP})?1{_SEP}[3-9](?:{_SEP}\d){{9}}(?!\d)"
 )
+_LANDLINE_IN_TEXT = re.compile(rf"(?<!\d)[(（]?0\d{{2,3}}{_SEP}[2-9](?:{_SEP}\d){{6,7}}(?!\d)")
 
 
-def _masked(match: re.Match[str]) -> str:
-    digits = "".join(c for c in unicodedata.normalize("NFKC", match.group()) if c.isdigit())[-11:]
-    return mask_phone(digits) if digits[1] in "3456789" else match.group()
+def _ascii_digits(text: str) -> str:
+    def one(c: str) -> str:
+        if c in _CJK_DIGITS:
+            return _CJK_DIGITS[c]
+        if c.isdecimal() and not c.isascii():
+            return str(unicodedata.decimal(c, 0))
+        return c
+
+    return "".join(one(c) for c in text)
 
 
 def mask_phones_in_text(text: str) -> str:
-    """Residents sometimes type their number into the description, in any of the ways people write
-    one (139.1111.3333, +8613911112222, full-width digits): never show it in public."""
-    return _PHONE_IN_TEXT.sub(_masked, text)
+    """Residents sometimes type a number into the description, in any of the ways people write one
+    (139.1111.3333, +86 (139) 1111-3333, full-width or Chinese digits, a landline 0592-6212345):
+    never show it in public."""
+    read = _ascii_digits(text)
+    spans: list[tuple[int, int, str]] = []
+    for match in _MOBILE_IN_TEXT.finditer(read):
+        digits = "".join(c for c in match.group() if c.isdigit())[-11:]
+        spans.append((match.start(), match.end(), mask_phone(digits)))
+    for match in _LANDLINE_IN_TEXT.finditer(read):
+        if not any(start < match.end() and match.start() < end for start, end, _ in spans):
+            digits = "".join(c for c in match.group() if c.isdigit())
+            spans.append((match.start(), match.end(), f"{digits[:4]}****{digits[-3:]}"))
+    for start, end, masked in sorted(spans, reverse=True):
+        text = text[:start] + masked + text[end:]
+    return text

@@ -101,14 +101,20 @@ ERROR_TITLES = {
 
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 401 and request.url.path.startswith("/staff"):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # The path from the scope: request.url also parses the Host header, which may be what is wrong.
+    path = str(request.scope.get("path", "/"))
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+    else:  # a form in a charset that is not what it says is the sender's mistake, not ours
+        status = 400 if isinstance(exc, UnicodeDecodeError | LookupError) else 500
+    if status == 401 and path.startswith("/staff"):
+        query = bytes(request.scope.get("query_string", b"")).decode("latin-1")
+        target = path + (f"?{query}" if query else "")
         return Redirect(f"/staff/login?{urlencode({'next': target})}", status_code=303)
     if status >= 500:
-        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        log.exception("unhandled error on %s", path, exc_info=exc)
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-    if request.url.path.startswith(("/healthz", "/open311")):
+    if path.startswith(("/healthz", "/open311")):
         return Response({"status": status}, status_code=status, headers=headers)
     return render(
         request,

@@ -109,26 +109,34 @@ def rate_limit(
 # Guessing a ticket's four digits (10,000 possibilities) has two limits:
 #  - per address, strict ("unlock", 5 per 15 minutes): one guesser gets few tries;
 #  - per ticket, a ceiling ("unlock-ticket", 20 a day) on all addresses together.
-# Once the ceiling is spent, only an address that has not tried this ticket within the ceiling's
-# window may try, and only once. The reporter, arriving from their own address, still gets in with
-# the right digits while the guessers are refused: nobody can lock a ticket against its owner.
-# Guessing stays slow: one address gets at most 20 tries a day on a ticket (an even chance of a hit
-# takes 250 days), and many addresses get 20 a day plus one per fresh address (an even chance
-# needs about 5,000 distinct addresses, IPv6 counted by /64).
-FIRST_TRY_LIMIT = "unlock-first-try"
+# Once the ceiling is spent the digits no longer open the ticket from anywhere, for the rest of the
+# window: the reporter gets a code texted to the phone given with the report instead (see
+# ``DigitsClosed``), so guessers from any number of addresses get 20 tries a day and nobody can lock
+# a ticket against its owner, who has the phone.
+
+
+class DigitsClosed(Exception):
+    """This ticket's digits were tried too often today: only a code texted to its reporter opens it."""
 
 
 def limit_guessing(
     request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
 ) -> None:
-    """Count one try of a ticket's digits; 429 when this address may not try now.
-    (A rating link's 40-bit token needs only the limit per address: see ``_follow_rating_link``.)"""
+    """Count one try of a ticket's digits; 429 when this address may not try now, ``DigitsClosed``
+    when the ticket's ceiling is spent. (A rating link's 40-bit token needs only the limit per
+    address: see ``_follow_rating_link``.)"""
     refuse_while_guessing(request, services, code, per_ticket=per_ticket)
     rate_limit(request, services, "unlock")
-    if per_ticket:
-        ceiling = services.settings.rate_limits["unlock-ticket"]
-        services.limiter.hit("unlock-ticket", code, ceiling)  # not counted once spent: the window slides
-        services.limiter.hit(FIRST_TRY_LIMIT, f"{code}:{limit_key(request)}", RateLimit(1, ceiling.seconds))
+    if per_ticket and not services.limiter.hit("unlock-ticket", code, _ceiling(services)).allowed:
+        raise DigitsClosed()
+
+
+def _ceiling(services: Services) -> RateLimit:
+    return services.settings.rate_limits["unlock-ticket"]
+
+
+def digits_closed(services: Services, code: str) -> bool:
+    return not services.limiter.peek("unlock-ticket", code, _ceiling(services)).allowed
 
 
 def refuse_while_guessing(
@@ -136,13 +144,8 @@ def refuse_while_guessing(
 ) -> None:
     """While this address may not try, even a right answer is refused (without counting a try), so
     that a flood of guesses cannot tell a hit from the refusals."""
-    limiter, key = services.limiter, limit_key(request)
-    verdicts = [limiter.peek("unlock", key, services.settings.rate_limits["unlock"])]
-    if per_ticket:
-        ceiling = services.settings.rate_limits["unlock-ticket"]
-        spent = limiter.peek("unlock-ticket", code, ceiling)
-        if not spent.allowed:  # past the ceiling: a first try from this address, or nothing
-            verdicts.append(limiter.peek(FIRST_TRY_LIMIT, f"{code}:{key}", RateLimit(1, ceiling.seconds)))
-    for verdict in verdicts:
-        if not verdict.allowed:
-            raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+    verdict = services.limiter.peek("unlock", limit_key(request), services.settings.rate_limits["unlock"])
+    if not verdict.allowed:
+        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
+    if per_ticket and digits_closed(services, code):
+        raise DigitsClosed()

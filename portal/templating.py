@@ -13,6 +13,7 @@ from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
 from portal.contact import mask_name, mask_phone, mask_phones_in_text
+from portal.dispatch.notes import system_words
 from portal.i18n import LANGUAGE_NAMES, LOCALES, TAGS
 from portal.pagecache import CSRF_MARK, NONCE_MARK, PageCache, personalise
 from portal.settings import PROJECT_ROOT
@@ -88,6 +89,7 @@ def context_for(
         "ngettext": t.ngettext,
         "_": t.gettext,
         "query_with": lambda **changes: _query_with(request, **changes),
+        "system_words": lambda text: system_words(t, text),
         "htmx": is_htmx(request),
         "errors": {},
     }

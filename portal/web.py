@@ -153,6 +153,25 @@ def body_limit(scope: Scope, upload_bytes: int) -> int:
     return int(opt.get(MAX_BODY, SMALL_BODY_BYTES))
 
 
+def _host_is_well_formed(host: str | None) -> bool:
+    """A Host header a URL can be built from: a name or address and, if any, a port of ASCII digits."""
+    if host is None:
+        return True
+    name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    if not colon:
+        name = host
+    elif not (port.isascii() and port.isdecimal() and len(port) <= 5 and int(port) <= 65535):
+        return False
+    return bool(name) and name.isascii() and not any(c in name for c in "/\\@?#% \t")
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 class BodyLimitMiddleware:
     """Refuses a body over the route's limit with 413 before it is read, or as soon as a body without
     a Content-Length (chunked) passes the limit, so that a big form is never parsed on the event loop.
@@ -172,6 +191,9 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not _host_is_well_formed(_header(scope, b"host")):
+            await _plain(send, 400, b"Bad Host header")
             return
         limit = body_limit(scope, self.upload_bytes)
         declared = _header(scope, b"content-length")

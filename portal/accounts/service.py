@@ -17,6 +17,11 @@ from portal.i18n import N_
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+# Wrong passwords for one account from all addresses together within a day: past this, only
+# addresses the account has signed in from (within KNOWN_DAYS) may try; an administrator's
+# "Unlock" reopens it for everyone.
+ACCOUNT_FAILURES = 20
+KNOWN_DAYS = 90
 NOT_RIGHT = N_("The user name or password is not right.")
 
 
@@ -41,8 +46,8 @@ def authenticate(
     Five wrong passwords for one account from one address within fifteen minutes lock that account
     from that address only: the guesser is locked out, the real user elsewhere is not. (A lock for
     the whole account would let anyone who knows a user name keep its owner out for ever, five
-    tries every fifteen minutes.) Guessing from many addresses is held back by the sign-in limit
-    per address and by Argon2 and the ten-character minimum."""
+    tries every fifteen minutes.) Guessing from many addresses stops at twenty wrong passwords a
+    day for the account: past that, only the addresses the account has signed in from may try."""
     now = now or utcnow()
     user = find_user(session, username)
     right = verify_password(user.password_hash if user else None, password)  # always exactly one
@@ -63,21 +68,38 @@ def authenticate(
 
 
 def _locked_out(session: Session, user: StaffUser, address: str, now: datetime) -> bool:
-    """Whether ``address`` has used up its wrong passwords for ``user`` (read from the audit log)."""
+    """Whether ``address`` may not try ``user``'s password now (read from the audit log): it used up
+    its own wrong passwords, or the account's daily ceiling is spent and it is not a known address."""
     since = now - timedelta(minutes=LOCK_MINUTES)
     if user.unlocked_at is not None and user.unlocked_at > since:
         since = user.unlocked_at
-    failures = session.exec(
+    if _failures(session, user, since, address) >= MAX_FAILURES:
+        return True
+    day = now - timedelta(days=1)
+    if user.unlocked_at is not None and user.unlocked_at > day:
+        day = user.unlocked_at
+    if _failures(session, user, day) < ACCOUNT_FAILURES:
+        return False
+    known = session.exec(
+        select(AuditEntry.id).where(
+            AuditEntry.user_id == user.id,
+            AuditEntry.action == "login",
+            AuditEntry.address == address[:64],
+            col(AuditEntry.at) > now - timedelta(days=KNOWN_DAYS),
+        )
+    ).first()
+    return known is None
+
+
+def _failures(session: Session, user: StaffUser, since: datetime, address: str | None = None) -> int:
+    query = (
         select(func.count())
         .select_from(AuditEntry)
-        .where(
-            AuditEntry.user_id == user.id,
-            AuditEntry.action == "login-failed",
-            AuditEntry.address == address[:64],
-            col(AuditEntry.at) > since,
-        )
-    ).one()
-    return int(failures) >= MAX_FAILURES
+        .where(AuditEntry.user_id == user.id, AuditEntry.action == "login-failed", col(AuditEntry.at) > since)
+    )
+    if address is not None:
+        query = query.where(AuditEntry.address == address[:64])
+    return int(session.exec(query).one())
 
 
 class AccountError(ValueError):

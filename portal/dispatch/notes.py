@@ -4,10 +4,30 @@ reader's words with today's names."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from portal.directory.service import Reference
 from portal.dispatch.models import ORDER_KIND_LABELS, OrderKind
-from portal.i18n import N_, Translator
+from portal.i18n import LOCALES, N_, Translator, translator
+
+SYSTEM_REASONS = (
+    N_("Not accepted within the response deadline."),
+    N_("Not resolved within the resolution deadline."),
+    N_("A resident rated the result as poor or not solved."),
+)
+"""Reasons the portal itself writes into supervision orders and their events, in the ticket's language."""
+
+
+@lru_cache(maxsize=1)
+def _system_reason_ids() -> dict[str, str]:
+    return {translator(locale).gettext(m): m for locale in LOCALES for m in SYSTEM_REASONS}
+
+
+def system_words(t: Translator, text: str) -> str:
+    """A reason the portal wrote (in the ticket's language) in the reader's; anything else as written."""
+    message = _system_reason_ids().get(text.strip())
+    return t.gettext(message) if message else text
+
 
 UPDATE_WORDS = {
     "public": N_("Now visible to everyone"),
@@ -63,6 +83,8 @@ def describe_audit_detail(t: Translator, reference: Reference, action: str, deta
         kind, _, reason = detail.partition(": ")
         if kind in {k.value for k in OrderKind}:
             return t.gettext(
-                N_("%(who)s: %(what)s"), who=t.gettext(ORDER_KIND_LABELS[OrderKind(kind)]), what=reason
+                N_("%(who)s: %(what)s"),
+                who=t.gettext(ORDER_KIND_LABELS[OrderKind(kind)]),
+                what=system_words(t, reason),
             )
     return detail

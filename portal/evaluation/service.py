@@ -15,6 +15,7 @@ from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Department
 from portal.dispatch.models import OrderKind
+from portal.dispatch.notes import SYSTEM_REASONS
 from portal.dispatch.service import issue_order
 from portal.evaluation.models import LEVELS, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.i18n import N_, translator
@@ -80,6 +81,12 @@ def submit_rating(
     """One follower's rating of the current round. A poor one by ``rule`` (the configured
     PORTAL_SUPERVISE_* settings) opens a supervision order; the last follower's closes the ticket."""
     now = now or utcnow()
+    if Status(ticket.status) == Status.CLOSED:
+        raise RatingError(
+            N_(
+                "This ticket is closed: its ratings are in, or the time to rate it has passed. Its page shows how it was rated."
+            )
+        )
     if Status(ticket.status) != Status.RESOLVED:
         raise RatingError(N_("This ticket can be rated once the department has resolved it."))
     chosen = _level(level)
@@ -109,7 +116,7 @@ def submit_rating(
     if rule.poor_rating(rating.level, solved):
         issue_order(
             session, ticket, OrderKind.POOR_RESULT,
-            translator(ticket.locale).gettext(N_("A resident rated the result as poor or not solved.")),
+            translator(ticket.locale).gettext(SYSTEM_REASONS[2]),
             add_working_days(now, 3), now=now, user=None, address="rating", sms=sms, base_url=base_url,
             dedupe_key=f"poor:{ticket.round}",
         )  # fmt: skip

@@ -22,7 +22,13 @@ from portal.evaluation.models import LEVELS, SOLVED, Rating
 from portal.evaluation.service import RatingError, latest_rating_by, rater_for_digits, submit_rating
 from portal.i18n import N_
 from portal.numbers import digits
-from portal.services import Services, limit_guessing, public_base_url, refuse_while_guessing, services_of
+from portal.services import (
+    DigitsClosed,
+    Services,
+    limit_guessing,
+    public_base_url,
+    services_of,
+)
 from portal.templating import render
 from portal.tickets.lifecycle import Status
 from portal.tickets.models import Ticket
@@ -117,7 +123,14 @@ def _rate(request: Request[Any, Any, Any], code: str, form: dict[str, str]) -> R
         if given is not None:  # sent twice, or from a page left open: show what is in
             return _page(request, ticket, known=known, form={}, given=given)
         if rater is None:
-            limit_guessing(request, services, ticket.code)
+            try:
+                limit_guessing(request, services, ticket.code)
+            except DigitsClosed:
+                message = t.gettext(
+                    N_("This ticket's digits were tried too many times today. Use the rating link in "
+                       "our SMS, or open the ticket's page to have a code texted to you.")
+                )  # fmt: skip
+                return _page(request, ticket, known=False, form=form, error=message, status=429)
             typed = digits(str(form.get("digits", "")).strip(), 4)
             rater = rater_for_digits(session, ticket, typed) if typed else None
             if rater is None:
@@ -148,10 +161,11 @@ def _follow_rating_link(request: Request[Any, Any, Any], code: str, token: str) 
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         ticket = ticket_or_404(session, code)
-        # Only the limit per address: a ticket's code is public, and a limit per ticket would let a
-        # few bad requests lock every resident's genuine link out. 8 characters of base32 are 2^40
-        # tokens; at 5 tries per address per 15 minutes, guessing one takes lifetimes.
-        refuse_while_guessing(request, services, ticket.code, per_ticket=False)
+        # Only wrong tokens count, per address: a ticket's code is public, and a limit per ticket
+        # would let a few bad requests lock every resident's genuine link out; a resident's own link
+        # is never refused because others behind the same address (a carrier's NAT, a community
+        # centre's Wi-Fi) tried too much. 8 characters of base32 are 2^40 tokens; at 5 wrong tries
+        # per address per 15 minutes, guessing one takes lifetimes.
         follower = follower_for_token(session, services.settings.secret_key, ticket, token[:TOKEN_MAX])
         earlier = (
             None

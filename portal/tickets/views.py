@@ -24,8 +24,16 @@ from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
-from portal.security import sign_value, unsign_value
-from portal.services import Services, limit_guessing, public_base_url, rate_limit, services_of
+from portal.security import RateLimit, sign_value, unsign_value
+from portal.services import (
+    DigitsClosed,
+    Services,
+    limit_guessing,
+    limit_key,
+    public_base_url,
+    rate_limit,
+    services_of,
+)
 from portal.settings import Settings
 from portal.templating import cached_page, render, render_and_cache
 from portal.tickets import confirm, service
@@ -225,17 +233,20 @@ def _handle_report(
         locator=services.locator,
         errors=errors,
     )
+    fingerprint = _fingerprint(raw)
+    with Session(services.engine, expire_on_commit=False) as session:
+        # Before the checks: after Back the browser may have lost the community chosen, and the
+        # resident should find the report they sent, not a complaint about the place.
+        earlier = _same_report_just_sent(request, services, session, fingerprint)
+    if earlier is not None:
+        return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
     if errors or clean is None:
         raw.kept_photos = sign_value(settings.secret_key, KEPT_PHOTOS, kept) if kept else ""
         return _report_page(request, services, raw, errors, kept, status_code=422)
 
     photos = [service.StoredPhoto(p["d"], int(p["w"]), int(p["h"])) for p in kept]
     locale = page_of(request).locale
-    fingerprint = _fingerprint(raw, kept)
     with Session(services.engine, expire_on_commit=False) as session:
-        earlier = _same_report_just_sent(request, services, session, fingerprint)
-        if earlier is not None:
-            return Redirect(f"/report/done?key={earlier.submission_key}&again=1", status_code=303)
         if (
             clean.phone
             and service.find_by_key(session, raw.form_key) is None
@@ -271,7 +282,7 @@ def _handle_report(
         _keep_receipt(request, response, settings, ticket)
         response.set_cookie(
             LAST_REPORT,
-            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, "f": fingerprint}),
+            sign_value(settings.secret_key, LAST_REPORT, {"k": ticket.submission_key, **fingerprint}),
             max_age=LAST_REPORT_SECONDS,
             httponly=True,
             samesite="lax",
@@ -317,25 +328,27 @@ def _phone_used_too_often(services: Services, phone: str) -> bool:
     return not services.limiter.hit("report_phone", f"phone:{phone}", limit).allowed
 
 
-def _fingerprint(raw: ReportInput, kept: list[dict[str, Any]]) -> str:
-    parts = [
-        raw.category,
-        clean_text(raw.description, multiline=True),
-        raw.lat,
-        raw.lng,
-        raw.community,
-        raw.address,
-    ]
-    parts += sorted(str(p.get("d")) for p in kept)
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+def _fingerprint(raw: ReportInput) -> dict[str, str]:
+    """The report's words (kind and description) and its place, each as a short digest."""
+
+    def digest(*parts: str) -> str:
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] if any(parts) else ""
+
+    words = digest(raw.category, " ".join(clean_text(raw.description, multiline=True).split()))
+    place = digest(raw.lat, raw.lng, raw.community, " ".join(clean_text(raw.address).split()))
+    return {"f": words, "p": place}
 
 
 def _same_report_just_sent(
-    request: Request[Any, Any, Any], services: Services, session: Session, fingerprint: str
+    request: Request[Any, Any, Any], services: Services, session: Session, fingerprint: dict[str, str]
 ) -> Ticket | None:
-    """Back, then send again, gives the form a fresh key with the same text: the first ticket stands."""
+    """Back, then send again, gives the form a fresh key with the same words, and the browser may
+    have lost the place chosen: the first ticket stands. The same words for another place (two
+    broken lamps) are a new report."""
     last = unsign_value(services.settings.secret_key, LAST_REPORT, request.cookies.get(LAST_REPORT))
-    if not isinstance(last, dict) or last.get("f") != fingerprint:
+    if not isinstance(last, dict) or last.get("f") != fingerprint["f"]:
+        return None
+    if fingerprint["p"] and last.get("p") != fingerprint["p"]:
         return None
     return service.find_by_key(session, str(last.get("k", "")))
 
@@ -558,14 +571,109 @@ def _ticket_unlock(
 ) -> Response[Any]:
     services = services_of(request)
     ticket = ticket_or_404(db_session, code)
-    problem = _unlock(request, services, ticket, str(form.get("digits", "")))
+    try:
+        problem = _unlock(request, services, ticket, str(form.get("digits", "")))
+    except DigitsClosed:
+        return _unlock_answer(request, db_session, ticket, closed=True, status_code=429)
     if problem is not None:
-        context = ticket_context(request, db_session, ticket)
-        context["unlock_error"] = page_of(request).t.gettext(problem)
-        return render(request, "tickets/page.html", context, status_code=422)
+        return _unlock_answer(request, db_session, ticket, error=("digits", problem), status_code=422)
+    return _granted(request, services, ticket)
+
+
+def _granted(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> Response[Any]:
     response: Response[Any] = Redirect(f"/t/{ticket.code}", status_code=303)
     access.grant(request, response, services.settings, ticket.code)
     return response
+
+
+def _unlock_answer(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    ticket: Ticket,
+    *,
+    closed: bool = False,
+    note: str = "",
+    error: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response[Any]:
+    """The ticket's page with its "is this your report?" section as it stands for this browser."""
+    t = page_of(request).t
+    context = ticket_context(request, db_session, ticket)
+    context.update(
+        unlock_closed=closed,
+        unlock_note=note,
+        unlock_errors={error[0]: t.gettext(error[1])} if error else {},
+    )
+    return render(request, "tickets/page.html", context, status_code=status_code, headers=NO_STORE)
+
+
+@post("/t/{code:str}/unlock/sms")
+async def ticket_unlock_sms(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    """Past the digits' ceiling: text a code to the phone given with the report."""
+    return await in_thread(_ticket_unlock_sms, request, db_session, code)
+
+
+def _ticket_unlock_sms(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
+    services = services_of(request)
+    ticket = ticket_or_404(db_session, code)
+    if not ticket.reporter_phone:
+        raise NotFoundException()
+    rate_limit(request, services, "confirm_address")
+    rate_limit(request, services, "confirm_phone", key=f"phone:{ticket.reporter_phone}")
+    note, sent = confirm.start(services.settings.secret_key, ticket.reporter_phone, _unlock_subject(ticket))
+    services.sms.send(
+        ticket.reporter_phone,
+        page_of(request).t.gettext(
+            "Jimei: code %(code)s, to see your report %(ticket)s. Valid 10 minutes. If you did not ask "
+            "for it, ignore this message.",
+            code=sent,
+            ticket=ticket.code,
+        ),
+    )
+    return _unlock_answer(request, db_session, ticket, closed=True, note=note)
+
+
+def _unlock_subject(ticket: Ticket) -> str:
+    """What an unlocking code is for (a "me too" code, sent to any number, never opens a ticket)."""
+    return f"unlock:{ticket.code}"
+
+
+@post("/t/{code:str}/unlock/code")
+async def ticket_unlock_code(
+    request: Request[Any, Any, Any], db_session: NamedDependency[Session], code: FromPath[str]
+) -> Response[Any]:
+    form = await request.form()
+    return await in_thread(_ticket_unlock_code, request, db_session, code, form)
+
+
+def _ticket_unlock_code(
+    request: Request[Any, Any, Any], db_session: Session, code: str, form: Any
+) -> Response[Any]:
+    services = services_of(request)
+    secret = services.settings.secret_key
+    ticket = ticket_or_404(db_session, code)
+    note = str(form.get("note", ""))
+    pending = confirm.read(secret, note)
+    if (
+        pending is None
+        or pending.ticket != _unlock_subject(ticket)
+        or pending.phone != ticket.reporter_phone
+        or pending.expired
+    ):
+        expired = N_("This code has expired. Ask for a new one.")
+        return _unlock_answer(
+            request, db_session, ticket, closed=True, error=("unlock-sms", expired), status_code=422
+        )
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+        wrong = N_("That is not the code we sent. Check the SMS and try again.")
+        return _unlock_answer(
+            request, db_session, ticket, closed=True, note=note, error=("unlock-code", wrong), status_code=422
+        )
+    return _granted(request, services, ticket)
 
 
 @post("/t/{code:str}/support")
@@ -592,11 +700,16 @@ def _ticket_support(
         problem = N_("This ticket is no longer open. If the problem is back, please report it again.")
     if problem is not None or phone is None:
         return _support_answer(request, db_session, ticket, error=("support-phone", problem or ""))
-    counted = ticket.code not in access.supported_codes(request, services.settings.secret_key)
+    # A phone given is counted when its code comes back, once per number; without one, once per
+    # browser and once a day per address (fresh cookies do not make a new person). The reporter's
+    # own browser is counted already.
+    counted = not phone and _new_supporter(request, services, ticket)
     if counted:
         service.count_supporter(db_session, ticket)
     notice = (
-        N_("Thank you. We counted you as another resident with this problem.")
+        ""  # the code form says what happens next
+        if phone
+        else N_("Thank you. We counted you as another resident with this problem.")
         if counted
         else N_("You already support this ticket: each person counts once.")
     )
@@ -610,6 +723,24 @@ def _ticket_support(
     if counted:
         access.remember_support(request, response, services.settings, ticket.code)
     return response
+
+
+SUPPORT_PER_ADDRESS = RateLimit(1, 86400)
+
+
+def _known_supporter(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> bool:
+    """This browser supports the ticket already, or sent the report."""
+    secret = services.settings.secret_key
+    return ticket.code in access.supported_codes(request, secret) or access.has_access(
+        request, secret, ticket.code
+    )
+
+
+def _new_supporter(request: Request[Any, Any, Any], services: Services, ticket: Ticket) -> bool:
+    if _known_supporter(request, services, ticket):
+        return False
+    key = f"{ticket.code}:{limit_key(request)}"
+    return services.limiter.hit("support-ticket", key, SUPPORT_PER_ADDRESS).allowed
 
 
 def _send_confirmation(
@@ -688,12 +819,11 @@ def _ticket_support_confirm(
         return _support_answer(
             request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)
         )
-    counted = ticket.code not in access.supported_codes(request, secret)
     locale = page_of(request).locale
-    if counted:
-        service.add_supporter(db_session, ticket, pending.phone, locale)
-    else:
+    if _known_supporter(request, services, ticket):
         service.follow(db_session, ticket, pending.phone, locale)
+    else:  # counted once per number, however many browsers it confirms from
+        service.add_supporter(db_session, ticket, pending.phone, locale)
     notice = N_("Thank you. You now follow this ticket: we will text you when it moves on.")
     if is_htmx(request):
         response = _support_answer(request, db_session, ticket, notice=notice)
@@ -825,6 +955,8 @@ route_handlers = [
     ticket_page,
     ticket_qr,
     ticket_unlock,
+    ticket_unlock_sms,
+    ticket_unlock_code,
     ticket_support,
     ticket_support_confirm,
     track_form,

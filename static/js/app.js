@@ -72,6 +72,27 @@
     if (event.target && event.target.id === "location-result") selectLocatedCommunity();
   });
 
+  // An answer htmx does not swap (429 too many tries, 413, 500…): say so where the form is, in the
+  // words of the server's error page, rather than leave the form as if nothing happened.
+  document.addEventListener("htmx:responseError", function (event) {
+    var target = event.detail && event.detail.target;
+    var xhr = event.detail && event.detail.xhr;
+    if (!target || !xhr || !window.DOMParser) return;
+    var answer = new window.DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var words = Array.prototype.map.call(answer.querySelectorAll("main h1, main h1 ~ p:not(:last-of-type)"), function (node) {
+      return node.textContent.trim();
+    }).filter(Boolean).join(" ");
+    var alert = target.querySelector("[data-request-error]");
+    if (!alert) {
+      alert = document.createElement("p");
+      alert.className = "field-error";
+      alert.setAttribute("role", "alert");
+      alert.setAttribute("data-request-error", "");
+      target.insertBefore(alert, target.firstChild);
+    }
+    alert.textContent = words || xhr.statusText || String(xhr.status);
+  });
+
   // Never lose what was typed: keep a draft of the report in this browser until it is sent.
   var draftForm = null;
   var DRAFT_FIELDS = ["category", "description", "lat", "lng", "community", "address", "name", "phone", "visibility"];
@@ -202,7 +223,8 @@
     var print = document.querySelector("[data-print]");
     if (print) { print.hidden = false; print.addEventListener("click", function () { window.print(); }); }
     document.querySelectorAll("[data-hide-with-js]").forEach(function (el) { el.hidden = true; });
-    var summary = document.querySelector("[data-focus-on-load]");
+    // The field that needs fixing, if the page marks one, else the summary of the problems.
+    var summary = document.querySelector(":not(.error-summary)[data-focus-on-load]") || document.querySelector("[data-focus-on-load]");
     if (summary) summary.focus();
   }
 

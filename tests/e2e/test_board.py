@@ -146,3 +146,17 @@ def test_me_too_counts_once_and_a_phone_follows_after_its_code(
     assert errors == [], errors
     page.goto("/tickets")
     expect(page.locator("#results .ticket-card").first).to_contain_text("2位居民反映")
+
+
+def test_a_refused_me_too_says_so_where_the_button_was(
+    new_context: ContextFactory, services: Services
+) -> None:
+    code = report_ticket(new_context().new_page(), phone=PHONE)
+    page = new_context().new_page()
+    page.goto(f"/t/{code}")
+    limit = services.settings.rate_limits["support"]
+    for _ in range(limit.count):  # others behind this address used up its "me too" allowance
+        services.limiter.hit("support", "127.0.0.1", limit)
+    page.locator("section.support button[type=submit]").click()
+    expect(page.locator("#support [role=alert]")).to_contain_text("尝试次数过多")
+    expect(page.locator("#support [role=alert]")).to_contain_text("分钟")

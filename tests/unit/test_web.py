@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from portal.web import _host_is_well_formed
 from tests.live import chunked, live_server, pieces, send_raw, while_running
 from tests.pages import PageClient
 
@@ -164,3 +165,21 @@ def test_a_refused_form_says_why_in_the_readers_language(client: PageClient) -> 
         "照片" not in response.text.split("<h1>")[1]
     )  # this page takes no photos: it does not speak of them
     assert "content-security-policy" in response.headers
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:abc", "127.0.0.1:99999999", "127.0.0.1:-1"])
+def test_a_malformed_host_is_a_bad_request(client: PageClient, host: str) -> None:
+    assert client.get("/report", headers={"Host": host}).status_code == 400
+
+
+def test_which_hosts_are_well_formed() -> None:
+    assert all(map(_host_is_well_formed, ["portal.test", "127.0.0.1:8100", "[::1]:8100", "[::1]", None]))
+    bad = ["127.0.0.1:８１００", "127.0.0.1:8100/x", "a@evil.example", "", ":80", "x:"]
+    assert not any(map(_host_is_well_formed, bad))
+
+
+@pytest.mark.parametrize("path", ["/staff/login", "/report"])
+def test_a_form_in_a_broken_charset_is_a_bad_request(client: PageClient, path: str) -> None:
+    body = b'--B\r\nContent-Disposition: form-data; name="username"\r\n\r\n\xff\xfe\r\n--B--\r\n'
+    answer = client.post(path, content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert answer.status_code == 400

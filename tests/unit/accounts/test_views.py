@@ -93,6 +93,24 @@ def test_five_failures_lock_the_account_from_that_address_only(client: PageClien
         assert sign_in(guesser).status_code == 303  # type: ignore[attr-defined]
 
 
+def test_guessing_from_many_addresses_stops_at_the_accounts_daily_ceiling(
+    client: PageClient, db: Session, app
+) -> None:  # type: ignore[no-untyped-def]
+    make_user(db)
+    with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as desk:
+        assert sign_in(desk).status_code == 303  # type: ignore[attr-defined]  # the owner's usual desk
+    for n in range(10):  # 2 wrong passwords from each of 10 addresses: no address reaches its own lock
+        with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
+            for _ in range(2):
+                assert sign_in(guesser, password="wrong password").status_code == 422  # type: ignore[attr-defined]
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.99") as fresh:
+        refused = sign_in(fresh)  # the right password from an address the account never used
+        assert refused.status_code == 422 and "locked" not in refused.text  # type: ignore[attr-defined]
+    assert "login-locked" in audit_actions(db)
+    with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as desk:
+        assert sign_in(desk).status_code == 303  # type: ignore[attr-defined]  # the owner still gets in
+
+
 def test_an_administrator_unlocks_an_account(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
     make_user(db)
     boss = make_user(db, "boss")

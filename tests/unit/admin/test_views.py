@@ -27,7 +27,12 @@ def test_only_administrators_reach_the_admin_pages(db: Session, app) -> None:  #
 def test_accounts_are_made_switched_off_and_unlocked(db: Session, app) -> None:  # type: ignore[no-untyped-def]
     with ExitStack() as stack:
         admin = signed_in(stack, app, db, "boss", StaffRole.ADMIN)
-        assert admin.get("/staff/admin/users").status_code == 200
+        form = admin.get("/staff/admin/users")
+        assert form.status_code == 200
+        role_menu = form.text[form.text.index('id="new-role"') :].split("</select>")[0]
+        # a browser shows the first option: it must be "choose", not the most powerful role
+        assert role_menu.split("<option")[1].startswith(' value=""') and " selected" not in role_menu
+        assert "Choose a role." in post(admin, "/staff/admin/users", username="no.role", role="").text
         roads = db.exec(select(Department).order_by(col(Department.id))).first()
         assert roads is not None
         made = post(admin, "/staff/admin/users", username="roads.wang", display_name="王工", role="department",

@@ -21,3 +21,14 @@ def test_updates_and_supervision_orders_read_as_words(services: Services) -> Non
         "未按时接单：未在响应时限内接单。"
     )
     assert describe_audit_detail(en, reference, "dispatch", "urban-management") == "urban-management"
+
+
+def test_the_portals_own_reasons_read_in_the_readers_language() -> None:
+    from portal.dispatch.notes import SYSTEM_REASONS, system_words
+    from portal.i18n import translator
+
+    written = translator("zh_Hans").gettext(SYSTEM_REASONS[1])  # as the sweep wrote it on a Chinese ticket
+    assert written != SYSTEM_REASONS[1]
+    assert system_words(translator("en"), written) == "Not resolved within the resolution deadline."
+    assert system_words(translator("zh_Hant"), written) == translator("zh_Hant").gettext(SYSTEM_REASONS[1])
+    assert system_words(translator("en"), "路灯已修好") == "路灯已修好"  # what staff wrote stays as written

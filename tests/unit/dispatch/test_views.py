@@ -93,6 +93,9 @@ def test_bad_staff_input_changes_nothing(client: PageClient, db: Session, app) -
         centre = signed_in(stack, app, db, "centre", StaffRole.DISPATCHER)
         empty = act(centre, ticket.code, "reject", reason="   ")
         assert empty.status_code == 422 and "Write the reason the residents will read." in empty.text
+        # the message stands by the field to mend too, not only at the top of a long page
+        beside = empty.text.split('id="reason-reject"')[0].rsplit('<div class="field', 1)[1]
+        assert "field--error" in beside and "Write the reason the residents will read." in beside
         assert act(centre, ticket.code, "dispatch", department="99999").status_code == 422
         assert act(centre, ticket.code, "accept").status_code == 422  # not the centre's step
         forged = centre.post(

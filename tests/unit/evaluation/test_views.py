@@ -139,3 +139,34 @@ def test_rounds_show_in_public_and_comments_only_once_approved(
             centre = signed_in(stack, app, db, "c3", StaffRole.DISPATCHER)
             assert act(centre, ticket.code, "approve-comment", rating=str(rating.id)).status_code == 303
         assert "师傅很负责" in stranger.get(f"/t/{ticket.code}").text
+
+
+def test_many_addresses_cannot_guess_their_way_to_a_rating(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = resolved_ticket(client, db, services)
+    guesses = iter(range(2000, 9999))
+    for n in range(4):  # 4 addresses x 5 tries spend the ticket's ceiling of 20 a day
+        with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
+            for _ in range(5):
+                assert (
+                    rate(
+                        guesser, ticket.code, level="1", solved="no", digits=f"{next(guesses):04d}"
+                    ).status_code
+                    == 422
+                )
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.77") as fresh:
+        refused = rate(fresh, ticket.code, level="1", solved="no", digits="1234")
+        assert refused.status_code == 429 and "rating link in our SMS" in refused.text
+    assert list(db.exec(select(Rating))) == []
+    assert rate(client, ticket.code, level="5", solved="yes").status_code == 303  # the reporter's browser
+
+
+def test_a_closed_ticket_says_it_is_closed_to_another_browser(
+    client: PageClient, db: Session, services: Services, app
+) -> None:  # type: ignore[no-untyped-def]
+    ticket = resolved_ticket(client, db, services)
+    assert rate(client, ticket.code, level="5", solved="yes").status_code == 303
+    with PageClient(app=app, base_url="http://portal.test") as other:
+        page = other.get(f"/t/{ticket.code}/rate").text
+        assert "This ticket is closed" in page and "once the department has resolved it" not in page

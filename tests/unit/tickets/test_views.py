@@ -248,8 +248,8 @@ def test_a_guesser_cannot_lock_the_reporter_out(client: PageClient, db: Session,
         assert unlock(reporter, ticket.code, "1234") == 200  # the reporter, elsewhere, is not
 
 
-def test_many_addresses_guessing_one_ticket_get_one_try_each_past_the_ceiling(
-    client: PageClient, db: Session, app
+def test_past_the_ceiling_the_digits_close_and_a_texted_code_opens_the_ticket(
+    client: PageClient, db: Session, app, services
 ) -> None:  # type: ignore[no-untyped-def]
     fields = report_fields(client, a_community(db).slug, visibility="private")
     assert submit_report(client, fields).status_code == 303
@@ -258,12 +258,54 @@ def test_many_addresses_guessing_one_ticket_get_one_try_each_past_the_ceiling(
     for n in range(4):  # 4 addresses x 5 tries spend the ceiling of 20 a day
         with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
             assert {unlock(guesser, ticket.code, f"{next(guesses):04d}") for _ in range(5)} == {422}
-    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.50") as fresh:
-        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 422  # one try
-        assert unlock(fresh, ticket.code, f"{next(guesses):04d}") == 429  # and no second
-        assert unlock(fresh, ticket.code, "1234") == 429  # not even a right one
+    for n in range(50, 60):  # fresh addresses get no try at all, not even with the right digits
+        with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as fresh:
+            assert unlock(fresh, ticket.code, "1234") == 429
     with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as reporter:
-        assert unlock(reporter, ticket.code, "1234") == 200
+        closed = reporter.post(
+            f"/t/{ticket.code}/unlock", data={"digits": "1234", "_csrf_token": reporter.csrf()}
+        )
+        assert closed.status_code == 429 and "no longer open it" in closed.text
+        assert "地砖松动" not in closed.text
+        asked = reporter.post(f"/t/{ticket.code}/unlock/sms", data={"_csrf_token": reporter.csrf()})
+        assert asked.status_code == 200 and "138****1234" in asked.text
+        [sms] = [m for m in services.sms.to("13859201234") if ticket.code in m and "code" in m]
+        code = re.search(r"code (\d{6})", sms).group(1)  # type: ignore[union-attr]
+        note = re.search(r'name="note" value="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
+        wrong = reporter.post(
+            f"/t/{ticket.code}/unlock/code",
+            data={
+                "note": note,
+                "code": "000000" if code != "000000" else "111111",
+                "_csrf_token": reporter.csrf(),
+            },
+        )
+        assert wrong.status_code == 422 and "not the code we sent" in wrong.text
+        right = reporter.post(
+            f"/t/{ticket.code}/unlock/code", data={"note": note, "code": code, "_csrf_token": reporter.csrf()}
+        )
+        assert right.status_code == 200 and "地砖松动" in right.text
+
+
+def test_a_me_too_code_never_opens_a_ticket(client: PageClient, db: Session, app, services) -> None:  # type: ignore[no-untyped-def]
+    """A code for "me too" goes to any number its asker types: it must not unlock the ticket."""
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.9") as stranger:
+        asked = stranger.post(
+            f"/t/{ticket.code}/support", data={"phone": "13912340000", "_csrf_token": stranger.csrf()}
+        )
+        note = re.search(r'name="note" value="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
+        [sms] = services.sms.to("13912340000")
+        code = re.search(r"code (\d{6})", sms).group(1)  # type: ignore[union-attr]
+        tried = stranger.post(
+            f"/t/{ticket.code}/unlock/code", data={"note": note, "code": code, "_csrf_token": stranger.csrf()}
+        )
+        assert tried.status_code == 422 and "expired" in tried.text
+        assert (
+            "乐海路12号门口" not in stranger.get(f"/t/{ticket.code}").text
+        )  # the exact address stays private
 
 
 def test_one_ipv6_network_counts_as_one_address(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
@@ -506,6 +548,18 @@ def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Ses
         client, report_fields(client, community, description="另一个问题：路口的红绿灯坏了。")
     )
     assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
+
+
+def test_back_then_send_again_with_the_place_lost_keeps_the_first_ticket(client: PageClient, db: Session) -> None:
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    lost = report_fields(client, "")  # Back: the browser kept the words but not the community chosen
+    lost.update(community="", lat="", lng="", address="")
+    again = submit_report(client, lost)
+    assert again.status_code == 303 and "again=1" in again.headers["location"]
+    elsewhere = report_fields(client, a_community(db).slug, address="银江路公交站对面")  # same words, another place
+    assert "again" not in submit_report(client, elsewhere).headers["location"]
+    assert len(tickets(db)) == 2
     assert len(tickets(db)) == 2
 
 
@@ -693,3 +747,35 @@ def test_four_reports_of_four_heavy_photos_queue_for_the_photo_workers(
     health.assert_quick(0.1)
     db.expire_all()
     assert len(db.exec(select(Photo)).all()) == 17
+
+
+def test_fresh_browsers_and_one_number_count_once(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    assert submit_report(client, report_fields(client, a_community(db).slug)).status_code == 303
+    [ticket] = tickets(db)
+    assert "You already support" in me_too(client, ticket.code).text  # the reporter is counted already
+    for _ in range(3):  # cookies thrown away between taps: still one person at this address today
+        with PageClient(app=app, base_url="http://portal.test", address="198.51.100.30") as tapper:
+            me_too(tapper, ticket.code)
+    for n in range(2):  # one number confirmed from two browsers at two addresses
+        with PageClient(app=app, base_url="http://portal.test", address=f"203.0.113.{n}") as browser:
+            asked = me_too(browser, ticket.code, "13600005555")
+            sent = CODE_IN_SMS.search(services.sms.to("13600005555")[-1])  # type: ignore[attr-defined]
+            assert sent and confirm_code(browser, ticket.code, asked.text, sent.group(1)).status_code == 303
+    [ticket] = tickets(db)
+    assert ticket.supporters == 2  # the tapper and the number
+
+
+def test_the_form_says_what_it_requires(client: PageClient, db: Session) -> None:
+    """The intro names every required part, the place included, so that its error is no surprise."""
+    form = client.get("/report?lang=en").text
+    assert "the kind of problem, what it is and where it is" in form
+    assert (
+        "one of them is enough" in form
+        and "(optional)</label>" not in form.split('id="location"')[1].split("</fieldset>")[0]
+    )
+    fields = report_fields(client, a_community(db).slug)
+    fields.update(community="", lat="", lng="", address="")
+    refused = submit_report(client, fields)
+    assert refused.status_code == 422 and "Tell us where the problem is" in refused.text
