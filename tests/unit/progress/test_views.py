@@ -1,0 +1,172 @@
+"""/progress and /progress/{slug}: only published projects, filters and search, progress explained,
+late milestones in words, campaign figures by the formulas of /stats, and the page cache."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from portal.progress.models import MilestoneStatus, ProjectKind, ProjectStatus, StoryStatus
+from portal.services import Services
+from portal.stats.period import today
+from tests.pages import PageClient
+from tests.unit.progress.public_data import (
+    clean_progress,
+    department,
+    late_and_reached,
+    make_project,
+    make_story,
+)
+
+pytestmark = pytest.mark.usefixtures("clean_progress")
+__all__ = ["clean_progress"]
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'<a id="project-[^"]+" href="/progress/[^"]+"[^>]*>([^<]+)</a>', html)
+
+
+def test_only_published_projects_are_listed_and_shown(client: PageClient, db: Session) -> None:
+    make_project(db, "shili-changdi", "十里长堤", milestones=late_and_reached())
+    make_project(db, "secret-plan", "未公开的计划", published=False)
+    page = client.get("/progress")
+    assert page.status_code == 200
+    assert titles(page.text) == ["十里长堤"]
+    assert "未公开的计划" not in page.text
+    assert client.get("/progress/secret-plan").status_code == 404
+    assert client.get("/progress/no-such-project").status_code == 404
+    assert client.get("/progress/" + "x" * 200).status_code == 404
+    assert client.get("/progress?q=未公开").text.count("未公开的计划") == 0
+
+
+def test_the_list_filters_by_status_street_and_department(client: PageClient, db: Session) -> None:
+    gardens, other = department(db, 1), department(db, 2)
+    make_project(db, "chailan", "拆栏透绿", status=ProjectStatus.IN_PROGRESS, streets=["jimei"], lead=gardens)
+    make_project(db, "changdi", "十里长堤", status=ProjectStatus.COMPLETED, streets=["xinglin"], lead=other,
+                 others=[gardens])  # fmt: skip
+    assert titles(client.get("/progress").text) == ["拆栏透绿", "十里长堤"]  # under way first
+    assert titles(client.get("/progress?status=completed").text) == ["十里长堤"]
+    assert titles(client.get("/progress?street=jimei").text) == ["拆栏透绿"]
+    assert titles(client.get(f"/progress?department={other.slug}").text) == ["十里长堤"]
+    assert titles(client.get(f"/progress?department={gardens.slug}").text) == ["拆栏透绿", "十里长堤"]
+    # nonsense is ignored, never an error
+    assert titles(client.get("/progress?status=nonsense&street=nowhere&department=%3Cx%3E").text) == [
+        "拆栏透绿",
+        "十里长堤",
+    ]
+    nothing = client.get("/progress?status=paused")
+    assert titles(nothing.text) == [] and "No published project matches these choices." in nothing.text
+    fragment = client.get("/progress?street=jimei", headers={"HX-Request": "true"})
+    assert "<h1" not in fragment.text and titles(fragment.text) == ["拆栏透绿"]
+
+
+def test_search_finds_words_in_any_locale(client: PageClient, db: Session) -> None:
+    make_project(db, "chailan", "拆栏透绿", title_en="Fences down, green opened up")
+    make_project(db, "changdi", "十里长堤", title_en="The Ten-Li Embankment")
+    assert titles(client.get("/progress?q=长堤").text) == ["The Ten-Li Embankment"]
+    assert titles(client.get("/progress?q=embankment").text) == ["The Ten-Li Embankment"]
+    assert titles(client.get("/progress?q=長堤").text) == ["The Ten-Li Embankment"]  # 繁體 finds 简体
+    assert titles(client.get("/progress?q=拆栏+green").text) == ["Fences down, green opened up"]
+    assert titles(client.get("/progress?q=拆栏+embankment").text) == []
+    page = client.get("/progress?q=%3Cscript%3E")
+    assert page.status_code == 200 and "<script>" not in page.text
+
+
+def test_the_project_page_explains_its_progress_and_marks_late_milestones(client: PageClient, db: Session) -> None:
+    gardens = department(db, 1)
+    project = make_project(
+        db, "changdi", "十里长堤", milestones=late_and_reached(12), streets=["jimei", "xinglin"], lead=gardens,
+        summary_zh_hans="海堤整治提升", body_zh_hans="第一段。\n\n<b>第二段</b>",
+    )  # fmt: skip
+    make_story(db, "changdi-news", "长堤新貌", project, title_en="A new embankment")
+    make_story(db, "changdi-draft", "草稿不公开", project, status=StoryStatus.DRAFT)
+    make_story(db, "changdi-later", "明天才发布", project, publish_at=None or _tomorrow())
+    page = client.get("/progress/changdi")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Progress: 50%" in text
+    assert "2 of 4 milestones reached: 20% + 30% = 50%" in text
+    assert 'value="50.0"' in page.text and "<progress" in page.text
+    assert "1 milestone is late" in text
+    assert "Late Planned for" in text and "12 days late." in text
+    assert "Reached late" in text and "5 days after the planned" in text
+    assert gardens.name("en") in text
+    assert "Jimei Subdistrict" in text
+    assert "A new embankment" in text and 'href="/stories/changdi-news"' in page.text
+    assert "草稿不公开" not in page.text and "明天才发布" not in page.text
+    assert "&lt;b&gt;第二段&lt;/b&gt;" in page.text or "<b>第二段</b>" not in page.text
+    assert project.id
+
+
+def test_texts_carry_their_marks_in_each_language(client: PageClient, db: Session) -> None:
+    make_project(db, "changdi", "十里长堤", summary_zh_hans="海堤整治提升")
+    hant = client.get("/progress/changdi?lang=zh-Hant").text
+    assert "<h1>十里長堤</h1>" in hant and "由簡體中文自動轉換" in hant
+    english = client.get("/progress/changdi?lang=en").text
+    assert 'lang="zh-Hans">十里长堤</h1>' in english
+    assert "Not translated yet" in english
+
+
+def test_sub_projects_weighted_and_listed(client: PageClient, db: Session) -> None:
+    done = MilestoneStatus.DONE
+    day = today() - timedelta(days=3)
+    parent = make_project(db, "chailan", "拆栏透绿", kind=ProjectKind.PROJECT)
+    make_project(db, "chailan-jimei", "集美街道拆栏", parent_id=parent.id, weight=3,
+                 milestones=[(50, day, done, day), (50, today() + timedelta(days=9), "planned", None)])  # fmt: skip
+    make_project(db, "chailan-xinglin", "杏林街道拆栏", parent_id=parent.id, weight=1,
+                 milestones=[(100, day, done, day)])  # fmt: skip
+    make_project(db, "chailan-hidden", "未公开街道", parent_id=parent.id, weight=4, published=False)
+    text = _text(client.get("/progress/chailan").text)
+    assert "Weighted by sub-project: (50% × 3 + 100% × 1) ÷ 4 = 62.5%" in text
+    assert "未公开街道" not in text
+    child = client.get("/progress/chailan-jimei").text
+    assert 'href="/progress/chailan"' in child  # back to the parent
+    listed = client.get("/progress").text
+    assert titles(listed) == ["拆栏透绿", "集美街道拆栏", "杏林街道拆栏"]
+
+
+def test_pages_are_cached_until_a_project_changes(client: PageClient, db: Session, app: Any) -> None:
+    project = make_project(db, "changdi", "十里长堤")
+    assert "十里长堤" in client.get("/progress").text
+    project.title_zh_hans = "十里长堤二期"
+    project.version += 1
+    db.add(project)
+    db.commit()
+    assert "十里长堤二期" in client.get("/progress").text
+    assert "十里长堤二期" in client.get("/progress/changdi").text
+    project.published = False
+    project.version += 1
+    db.add(project)
+    db.commit()
+    assert client.get("/progress/changdi").status_code == 404
+    assert "十里长堤" not in client.get("/progress").text
+
+
+def test_a_scheduled_story_appears_when_its_time_comes(client: PageClient, db: Session) -> None:
+    project = make_project(db, "changdi", "十里长堤")
+    story = make_story(db, "soon", "即将发布", project, publish_at=_tomorrow())
+    assert "即将发布" not in client.get("/progress/changdi").text
+    from portal.db import utcnow
+
+    story.publish_at = utcnow() - timedelta(seconds=1)  # as if the time had come: no version bump
+    db.add(story)
+    db.commit()
+    assert "即将发布" in client.get("/progress/changdi").text
+
+
+def _tomorrow() -> Any:
+    from portal.db import utcnow
+
+    return utcnow() + timedelta(days=1)
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" ,", ",").replace(" .", ".")
+
+
+def _unused(services: Services) -> None:  # pragma: no cover
+    pass
