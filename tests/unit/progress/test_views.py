@@ -170,3 +170,139 @@ def _text(html: str) -> str:
 
 def _unused(services: Services) -> None:  # pragma: no cover
     pass
+
+
+# --- a campaign's tickets ------------------------------------------------------------------------
+
+
+def _tag(db: Session, project: Any, *tickets: Any) -> None:
+    from portal.progress.models import ProjectTicket
+
+    for ticket in tickets:
+        db.add(ProjectTicket(project_id=project.id, ticket_id=ticket.id))
+    db.commit()
+
+
+def test_campaign_figures_are_the_stats_formulas_on_its_tickets(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    from portal.progress.service import campaign_figures
+    from tests.unit.factories import resolve_ticket
+    from tests.unit.stats.test_views import figures_csv, period_query, rate, report
+
+    campaign = make_project(db, "ebike", "电动自行车专项整治", kind=ProjectKind.CAMPAIGN)
+    empty = client.get("/progress/ebike").text
+    assert "No report has been tagged to this campaign yet." in empty
+
+    first = report(client, db)
+    second = report(client, db, phone="13912345678", description="集美大道电动车乱停放，堵住了盲道。")
+    third = report(client, db, phone="13712345678", description="孙厝社区楼道里有人给电动车充电。",
+                   visibility="private")  # fmt: skip
+    resolve_ticket(db, services, first, "a")
+    resolve_ticket(db, services, second, "b")
+    assert rate(client, second.code, level="5", solved="yes").status_code == 303
+    with PageClient(app=app, base_url="http://portal.test") as neighbour:
+        assert rate(neighbour, first.code, level="2", solved="no", digits="1234").status_code == 303
+    _tag(db, campaign, first, second, third)
+
+    figures = campaign_figures(db, campaign)
+    district = next(r for r in figures_csv(client, period_query()) if r["group_type"] == "district")
+    assert figures.reported == 3
+    assert str(figures.resolutions) == district["resolutions"] == "2"
+    assert str(figures.resolved_on_time) == district["resolved_on_time"]
+    assert str(figures.on_time_rate) == district["on_time_rate"]
+    assert (str(figures.ratings), str(figures.satisfied_ratings)) == (district["ratings"], district["satisfied_ratings"])
+    assert str(figures.satisfaction_rate) == district["satisfaction_rate"] == "50.0"
+
+    page = client.get("/progress/ebike").text
+    assert re.search(r'data-figure="reported"><dt>[^<]+</dt><dd><strong>3</strong>', page)
+    assert re.search(r'data-figure="satisfaction_rate">.*?<strong>50.0%</strong>', page, re.S)
+    assert 'href="/tickets?project=ebike"' in page
+
+    board = client.get("/tickets?project=ebike").text
+    assert first.code in board and second.code in board
+    assert third.code not in board  # private: counted, never listed
+    assert "电动自行车专项整治" in board
+
+
+def test_the_board_follows_tagging_and_ignores_unpublished_projects(
+    client: PageClient, db: Session
+) -> None:
+    from tests.unit.stats.test_views import report
+
+    campaign = make_project(db, "ebike", "电动自行车专项整治", kind=ProjectKind.CAMPAIGN)
+    hidden = make_project(db, "hidden", "未公开专项", kind=ProjectKind.CAMPAIGN, published=False)
+    tagged = report(client, db)
+    other = report(client, db, phone="13912345678", description="集美大道路灯不亮已经三天了，晚上很黑。")
+    assert tagged.code not in client.get("/tickets?project=ebike").text
+    _tag(db, campaign, tagged)
+    _tag(db, hidden, other)
+    board = client.get("/tickets?project=ebike").text  # no ticket event: the tagging itself refreshes it
+    assert tagged.code in board and other.code not in board
+    assert 'name="project" value="ebike"' in board
+    unfiltered = client.get("/tickets?project=hidden").text
+    assert tagged.code in unfiltered and other.code in unfiltered and "未公开专项" not in unfiltered
+
+
+# --- photos and images, the home page -------------------------------------------------------------
+
+
+def test_project_photos_and_story_images_are_public_only_once_their_page_is(
+    client: PageClient, db: Session, services: Services, app: Any
+) -> None:
+    from portal.accounts.models import StaffRole
+    from portal.accounts.service import create_user
+    from portal.media import process_photo
+    from portal.progress.models import ProjectPhoto, StoryImage
+    from tests.unit.factories import jpeg_bytes
+
+    before = services.media.save(process_photo(jpeg_bytes(color=(10, 120, 40))))
+    after = services.media.save(process_photo(jpeg_bytes(color=(10, 40, 120))))
+    picture = services.media.save(process_photo(jpeg_bytes(color=(120, 40, 10))))
+    project = make_project(db, "changdi", "十里长堤", published=False, summary_en="The embankment")
+    story = make_story(db, "changdi-news", "长堤新貌", project, status=StoryStatus.DRAFT)
+    for digest, role in ((before, "before"), (after, "after")):
+        db.add(ProjectPhoto(project_id=project.id or 0, role=role, pair=1, digest=digest, width=800, height=600,
+                            caption_zh_hans="长堤东段"))  # fmt: skip
+    db.add(StoryImage(story_id=story.id or 0, digest=picture, width=800, height=600))
+    db.commit()
+    for digest in (before, picture):
+        assert client.get(f"/media/{digest}/thumb").status_code == 404
+
+    create_user(db, username="press-media", password="a long enough password", role=StaffRole.PRESS)
+    db.commit()
+    with PageClient(app=app, base_url="http://portal.test") as press:
+        press.post("/staff/login", data={"username": "press-media", "password": "a long enough password",
+                                         "_csrf_token": press.csrf()})  # fmt: skip
+        for digest in (before, picture):
+            seen = press.get(f"/media/{digest}/full")
+            assert seen.status_code == 200 and seen.headers["cache-control"] == "private, no-store"
+
+    project.published = True
+    project.version += 1
+    db.add(project)
+    story.status = StoryStatus.PUBLISHED
+    db.add(story)
+    db.commit()
+    for digest in (before, picture):
+        shown = client.get(f"/media/{digest}/thumb")
+        assert shown.status_code == 200 and shown.headers["cache-control"] == "public, max-age=300"
+    page = client.get("/progress/changdi").text
+    assert f'src="/media/{before}/thumb" alt="Before: 长堤东段"' in page
+    assert f'src="/media/{after}/thumb" alt="After: 长堤东段"' in page
+
+
+def test_the_home_tile_leads_to_progress_with_the_latest_public_stories(client: PageClient, db: Session) -> None:
+    project = make_project(db, "changdi", "十里长堤")
+    hidden = make_project(db, "hidden", "未公开", published=False)
+    now = _tomorrow() - timedelta(days=1)
+    for n in range(4):
+        make_story(db, f"story-{n}", f"报道{n}", project, publish_at=now - timedelta(hours=10 - n))
+    make_story(db, "draft", "草稿", project, status=StoryStatus.DRAFT)
+    make_story(db, "of-hidden", "未公开项目的报道", hidden)
+    make_story(db, "later", "明日报道", project, publish_at=_tomorrow())
+    home = client.get("/").text
+    assert 'href="/progress"' in home
+    assert re.findall(r'<a href="/stories/([^"]+)"', home) == ["story-3", "story-2", "story-1"]
+    for hidden_title in ("草稿", "未公开项目的报道", "明日报道", "报道0"):
+        assert hidden_title not in home
