@@ -112,7 +112,9 @@ def late_and_reached(days_late: int = 12) -> list[tuple[int, date, str, date | N
 
 def press_officer(db: Session) -> StaffUser:
     found = db.exec(select(StaffUser).where(StaffUser.username == "press-test")).first()
-    return found or create_user(db, username="press-test", password="a long enough password", role=StaffRole.PRESS)
+    return found or create_user(
+        db, username="press-test", password="a long enough password", role=StaffRole.PRESS
+    )
 
 
 def make_story(
