@@ -16,19 +16,30 @@ from sqlmodel import Session, col, select
 
 from portal import access
 from portal.accounts.auth import AccessDenied, session_user
+from portal.accounts.models import PRESS_ROLES
+from portal.db import utcnow
 from portal.dispatch.service import may_see
 from portal.i18n import N_
+from portal.progress import service as progress_service
+from portal.progress.models import Project, ProjectPhoto, Story, StoryImage
+from portal.progress.visibility import is_public_story, story_field
 from portal.services import services_of
 from portal.templating import render
 from portal.tickets.models import Photo, Ticket
-from portal.web import TAKES_PHOTOS
+from portal.web import TAKES_PHOTOS, page_of
 
 log = logging.getLogger("portal")
 
 
-@get("/", sync_to_thread=False)
-def home(request: Request[Any, Any, Any]) -> Response[str]:
-    return render(request, "home.html")
+@get("/", sync_to_thread=True)
+def home(request: Request[Any, Any, Any], db_session: NamedDependency[Session]) -> Response[str]:
+    locale = page_of(request).locale
+    config = services_of(request).settings.hant_conversion
+    stories = [
+        (story, story_field(live, "title", locale, config))
+        for story, live in progress_service.stories_of(db_session, utcnow(), limit=3)
+    ]
+    return render(request, "home.html", {"latest_stories": stories})
 
 
 @get("/privacy", sync_to_thread=False)
@@ -50,7 +61,9 @@ def media_file(
     size: FromPath[str],
 ) -> Response[bytes]:
     """A photo: to everyone once staff approved it on a public ticket, else only to browsers granted
-    the ticket and to staff who may see the ticket (who must see a photo to approve it)."""
+    the ticket and to staff who may see the ticket (who must see a photo to approve it). A project's
+    photo or a story's image: to everyone once the project or the story is public, else only to the
+    press office (which must see what it is about to publish)."""
     services = services_of(request)
     if size not in {"full", "thumb"} or len(digest) != 64:
         raise NotFoundException()
@@ -58,13 +71,46 @@ def media_file(
         select(Photo, Ticket).join(Ticket, col(Ticket.id) == Photo.ticket_id).where(Photo.digest == digest)
     ).all()
     public = any(photo.approved and ticket.is_public for photo, ticket in rows)
-    if not public and not _may_see_unapproved(request, db_session, [ticket for _photo, ticket in rows]):
+    progress_public, in_progress = _progress_image(db_session, digest)
+    public = public or progress_public
+    if (
+        not public
+        and not _may_see_unapproved(request, db_session, [ticket for _photo, ticket in rows])
+        and not (in_progress and _is_press(request))
+    ):
         raise NotFoundException()
     data = services.media.open_bytes(digest, "full" if size == "full" else "thumb")
     if data is None:
         raise NotFoundException()
     cache = PUBLIC_PHOTO_CACHE if public else PRIVATE_PHOTO_CACHE
     return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": cache})
+
+
+def _progress_image(session: Session, digest: str) -> tuple[bool, bool]:
+    """Whether a project's photo or a story's image with this digest is public, and whether there is one."""
+    published = list(
+        session.exec(
+            select(Project.published)
+            .join(ProjectPhoto, col(ProjectPhoto.project_id) == Project.id)
+            .where(ProjectPhoto.digest == digest)
+        )
+    )
+    stories = list(
+        session.exec(
+            select(Story)
+            .join(StoryImage, col(StoryImage.story_id) == Story.id)
+            .where(StoryImage.digest == digest)
+        )
+    )
+    now = utcnow()
+    public = any(published) or any(is_public_story(session, story, now) for story in stories)
+    return public, bool(published or stories)
+
+
+def _is_press(request: Request[Any, Any, Any]) -> bool:
+    services = services_of(request)
+    user = session_user(request, services.settings, services.reader)
+    return user is not None and user.role in PRESS_ROLES
 
 
 def _may_see_unapproved(request: Request[Any, Any, Any], session: Session, tickets: list[Ticket]) -> bool:

@@ -40,6 +40,15 @@ def load_facts(connection: Connection, period: Period) -> list[TicketFacts]:
     return _assemble(connection, streets, ids)
 
 
+def load_facts_of(connection: Connection, ids: Select[Any]) -> list[TicketFacts]:
+    """Every step, rating and supervision order of the tickets ``ids`` selects (a campaign's tagged
+    tickets, say), whenever they happened: ``tally`` then counts those of a period."""
+    streets: dict[int, int | None] = dict(
+        connection.execute(select(TICKET.id, TICKET.street_id).where(TICKET.id.in_(ids))).all()
+    )
+    return _assemble(connection, streets, ids)
+
+
 def _assemble(connection: Connection, streets: dict[int, int | None], ids: Select[Any]) -> list[TicketFacts]:
     steps: dict[int, list[Step]] = defaultdict(list)
     for row in connection.execute(

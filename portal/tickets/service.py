@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
@@ -275,6 +276,7 @@ class BoardFilters:
     street_id: int | None = None
     status: Status | None = None
     page: int = 1
+    tagged: Any = None  # a select of ticket ids (a campaign's tagged tickets), or None for all
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,8 @@ def board(session: Session, filters: BoardFilters) -> BoardPage:
         query = query.where(Ticket.street_id == filters.street_id)
     if filters.status is not None:
         query = query.where(Ticket.status == filters.status.value)
+    if filters.tagged is not None:
+        query = query.where(col(Ticket.id).in_(filters.tagged))
     total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, filters.page), pages)

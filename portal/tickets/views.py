@@ -24,6 +24,8 @@ from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
+from portal.progress import service as progress_service
+from portal.progress import texts
 from portal.security import RateLimit, sign_value, unsign_value
 from portal.services import (
     DigitsClosed,
@@ -886,13 +888,17 @@ async def ticket_board(
     street: FromQuery[str] = "",
     status: FromQuery[str] = "",
     page: FromQuery[str] = "1",
+    project: FromQuery[str] = "",
 ) -> Response[str]:
-    """The public board, from the page cache while no ticket event has been added since it was rendered."""
+    """The public board, from the page cache while no ticket event has been added since it was rendered
+    (and, for a campaign's tickets, ``?project=``, while none was tagged or untagged)."""
     services = services_of(request)
-    key = ("board", service.newest_event_id(services.reader), services.reference.stamp)
+    key: tuple[Any, ...] = ("board", service.newest_event_id(services.reader), services.reference.stamp)
+    if project:
+        key = (*key, progress_service.tagging_version(services.reader, project[:60]))
     template = "tickets/board.html"
     return cached_page(request, key, template) or await in_thread(
-        _ticket_board, request, services, key, category, street, status, page
+        _ticket_board, request, services, key, category, street, status, page, project[:60]
     )
 
 
@@ -904,20 +910,24 @@ def _ticket_board(
     street: str,
     status: str,
     page: str,
+    project_slug: str = "",
 ) -> Response[str]:
     reference = services.reference.get()
     chosen_status = (
         Status(status) if status in {s.value for s in Status} and status != Status.MERGED.value else None
     )
     chosen_street = reference.street_by_slug.get(street)
-    filters = service.BoardFilters(
-        category=reference.category_by_slug.get(category),
-        street_id=chosen_street.id if chosen_street else None,
-        status=chosen_status,
-        page=numbers.whole_number(page, 1, MAX_PAGE) or 1,
-    )
     with Session(services.engine, expire_on_commit=False) as session:
+        project = progress_service.board_project(session, project_slug)
+        filters = service.BoardFilters(
+            category=reference.category_by_slug.get(category),
+            street_id=chosen_street.id if chosen_street else None,
+            status=chosen_status,
+            page=numbers.whole_number(page, 1, MAX_PAGE) or 1,
+            tagged=progress_service.tagged_tickets(project.id or 0) if project else None,
+        )
         result = service.board(session, filters)
+    locale = page_of(request).locale
     return render_and_cache(
         request,
         key,
@@ -929,7 +939,11 @@ def _ticket_board(
                 "category": category if filters.category else "",
                 "street": street if chosen_street else "",
                 "status": status if chosen_status else "",
+                "project": project.slug if project else "",
             },
+            "project_title": texts.field(project, "title", locale, services.settings.hant_conversion)
+            if project
+            else None,
             "reference": reference,
             "groups": reference.grouped_categories(),
             "statuses": [s for s in Status if s != Status.MERGED],
