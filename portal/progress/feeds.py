@@ -47,7 +47,6 @@ PROJECT_FEED_TITLE = N_("%(project)s: progress")
 MILESTONE_REACHED = N_("Milestone reached: %(milestone)s")
 CONVERTED = N_("Converted automatically from Simplified Chinese.")
 
-ET.register_namespace("xhtml", XHTML)
 
 
 @dataclass(frozen=True)
@@ -163,10 +162,10 @@ def atom_feed(
     authority = tag_authority(base)
     t = translator(locale)
     entries = sorted(entries, key=lambda e: (e.updated, e.key), reverse=True)[:FEED_ENTRIES]
-    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": TAGS[locale]})
+    root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": TAGS[locale]})
 
     def add(parent: ET.Element, name: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attrs)
+        element = ET.SubElement(parent, name, attrs)
         if text is not None:
             element.text = _clean(text)
         return element
@@ -188,7 +187,7 @@ def atom_feed(
         add(element, "published", _stamp(entry.published))
         add(element, "updated", _stamp(entry.updated))
         add(element, "summary", entry.summary, type="text")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _cached_answer(
@@ -276,19 +275,19 @@ def _sitemap(request: Request[Any, Any, Any]) -> Response[bytes]:
     services = services_of(request)
     with Session(services.engine) as session:
         urls = sitemap_urls(session, utcnow())
-    root = ET.Element(f"{{{SITEMAP}}}urlset")
+    root = ET.Element("urlset", {"xmlns": SITEMAP, "xmlns:xhtml": XHTML})
     for path, changed in urls:
-        url = ET.SubElement(root, f"{{{SITEMAP}}}url")
-        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = f"{base}{path}"
+        url = ET.SubElement(root, "url")
+        ET.SubElement(url, "loc").text = f"{base}{path}"
         if changed is not None:
-            ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = _stamp(changed)
+            ET.SubElement(url, "lastmod").text = _stamp(changed)
         for locale in LOCALES:  # the same page in each language (``?lang=`` picks it)
             ET.SubElement(
                 url,
-                f"{{{XHTML}}}link",
+                "xhtml:link",
                 {"rel": "alternate", "hreflang": TAGS[locale], "href": f"{base}{path}?lang={TAGS[locale]}"},
             )
-    body = ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=SITEMAP)
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return _cached_answer(request, body, "application/xml; charset=utf-8", SITEMAP_CACHE)
 
 
@@ -320,7 +319,7 @@ def robots(request: Request[Any, Any, Any]) -> Response[str]:
         lines += ["", f"Sitemap: {base}/sitemap.xml"]
     return Response(
         content="\n".join(lines) + "\n",
-        media_type="text/plain; charset=utf-8",
+        media_type="text/plain",  # Litestar adds "; charset=utf-8"
         headers={"Cache-Control": "public, max-age=86400"},
     )
 
