@@ -48,7 +48,6 @@ MILESTONE_REACHED = N_("Milestone reached: %(milestone)s")
 CONVERTED = N_("Converted automatically from Simplified Chinese.")
 
 
-
 @dataclass(frozen=True)
 class Entry:
     key: str  # unique and stable: story/<id>, milestone/<id>

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -118,11 +117,16 @@ def _answer(
     )  # fmt: skip
 
 
-@get("/progress/{slug:str}/follow", sync_to_thread=True)
-def follow_page(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], slug: FromPath[str]
-) -> Response[str]:
-    project = public_project_or_404(db_session, slug)
+@get("/progress/{slug:str}/follow")
+async def follow_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
+    # async with the database work in a thread: a sync handler sharing its path with another method
+    # is registered twice by Litestar and would be wrapped twice.
+    return await in_thread(_follow_page, request, slug)
+
+
+def _follow_page(request: Request[Any, Any, Any], slug: str) -> Response[str]:
+    with Session(services_of(request).engine) as session:
+        project = public_project_or_404(session, slug)
     notice = FOLLOWING if request.query_params.get("followed") == "1" else ""
     return _answer(request, project, notice=notice)
 
@@ -224,26 +228,32 @@ def _unsubscribe_page(
     )
 
 
-@get("/progress/unsubscribe/{token:str}", sync_to_thread=True)
-def unsubscribe_page(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], token: FromPath[str]
-) -> Response[str]:
+@get("/progress/unsubscribe/{token:str}")
+async def unsubscribe_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
     """Shows the button only: opening the link changes nothing."""
+    return await in_thread(_unsubscribe_get, request, token)
+
+
+def _unsubscribe_get(request: Request[Any, Any, Any], token: str) -> Response[str]:
     stopped = request.query_params.get("stopped", "")[:60]
-    return _unsubscribe_page(request, db_session, token, stopped=stopped)
+    with Session(services_of(request).engine) as session:
+        return _unsubscribe_page(request, session, token, stopped=stopped)
 
 
-@post("/progress/unsubscribe/{token:str}", sync_to_thread=True)
-def unsubscribe(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session], token: FromPath[str]
-) -> Response[Any]:
-    follower = follower_by_token(db_session, token)
-    if follower is None:
-        return _unsubscribe_page(request, db_session, token)
-    project = db_session.get(Project, follower.project_id)
-    db_session.delete(follower)
-    db_session.commit()
-    slug = project.slug if project else ""
+@post("/progress/unsubscribe/{token:str}")
+async def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
+    return await in_thread(_unsubscribe, request, token)
+
+
+def _unsubscribe(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    with Session(services_of(request).engine) as session:
+        follower = follower_by_token(session, token)
+        if follower is None:
+            return _unsubscribe_page(request, session, token)
+        project = session.get(Project, follower.project_id)
+        slug = project.slug if project else ""
+        session.delete(follower)
+        session.commit()
     return Redirect(f"/progress/unsubscribe/{token}?stopped={slug}", status_code=303)
 
 
