@@ -104,8 +104,12 @@ def test_a_dispatcher_tags_two_tickets_and_the_campaign_figures_move(
     make_dispatcher(engine)
     resident = new_context().new_page()
     codes = [
-        report_ticket(resident, phone="", description="楼道里有人给电动自行车飞线充电，电线从三楼窗户垂下来，很危险。"),
-        report_ticket(resident, phone="", description="小区地下室电动车集中停放处有人私拉电线充电，希望尽快处理。"),
+        report_ticket(
+            resident, phone="", description="楼道里有人给电动自行车飞线充电，电线从三楼窗户垂下来，很危险。"
+        ),
+        report_ticket(
+            resident, phone="", description="小区地下室电动车集中停放处有人私拉电线充电，希望尽快处理。"
+        ),
     ]
     assert codes[0] != codes[1]
 
