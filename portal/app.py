@@ -24,6 +24,9 @@ from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
 from portal.progress import views as progress_views
+from portal.progress import feeds as progress_feeds
+from portal.progress import follow as progress_follow
+from portal.progress.campaigns import campaign_router
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
@@ -58,6 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *rating_views.route_handlers,
             *stats_views.route_handlers,
             *progress_views.route_handlers,
+            *progress_feeds.route_handlers,
+            *progress_follow.route_handlers,
+            campaign_router,
             staff_router,
             dispatch_router,
             admin_router,

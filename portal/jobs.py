@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from portal.accounts.service import prune_audit_log, prune_sessions
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
+from portal.progress.follow import announce
 from portal.services import Services
 from portal.tickets.models import Photo
 from portal.web import in_thread
@@ -38,10 +39,14 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
         pruned = prune_audit_log(session)
         sessions = prune_sessions(session)
         session.commit()
+        settings = services.settings
+        news = announce(session, services.sms, settings.base_url, config=settings.hant_conversion)
+        session.commit()
         referenced = set(session.exec(select(Photo.digest))) if photos else set()
     summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
-        f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed"
+        f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed; "
+        f"project news: {news} SMS to followers"
     )
     if photos:
         summary += f"; {services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)} unused photo(s) removed"

@@ -116,4 +116,6 @@ AUDIT_LABELS = {
     "evaluate-peer": N_("Peer evaluation"),
     "ask-peer": N_("Asked a department for a peer evaluation"),
     "phone-revealed": N_("Showed a reporter's phone number"),
+    "project-tagged": N_("Counted a ticket towards a project"),
+    "project-untagged": N_("Stopped counting a ticket towards a project"),
 }

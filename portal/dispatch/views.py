@@ -34,6 +34,7 @@ from portal.evaluation.service import (
 from portal.i18n import DISTRICT_TZ, N_, Translator
 from portal.media import ProcessedPhoto
 from portal.numbers import calendar_day, whole_number
+from portal.progress import campaigns
 from portal.services import client_address, public_base_url, services_of
 from portal.templating import render
 from portal.tickets import service as tickets
@@ -203,6 +204,9 @@ def _ticket_context(request: Request[Any, Any, Any], session: Session, ticket: T
         "form": {},
         "action_error": "",
         "done": request.query_params.get("done", ""),
+        # The campaigns and projects the ticket counts towards (the centre tags them).
+        "project_tags": campaigns.tag_block(session, ticket, page_of(request).locale) if centre else None,
+        "projects_outcome": campaigns.outcome_message(request),
     }
 
 

@@ -185,7 +185,9 @@ class Story(SQLModel, table=True):
     submitted_by: int | None = Field(default=None, foreign_key="staff_user.id")
     approved_by: int | None = Field(default=None, foreign_key="staff_user.id")
     # Live from this moment (set on approval; a future moment schedules it).
-    publish_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))
+    publish_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
+    )
     # Followers were told (None: not yet).
     announced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # The live texts differ from the draft texts: an edit waits for review while the live one stays.

@@ -35,7 +35,9 @@ def public_story(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def public_stories(session: Session, now: datetime, project_id: int | None = None, limit: int = 50) -> list[Story]:
+def public_stories(
+    session: Session, now: datetime, project_id: int | None = None, limit: int = 50
+) -> list[Story]:
     """Public stories, newest first (of one project when ``project_id`` is given)."""
     query: Any = (
         select(Story)
@@ -58,13 +60,17 @@ def is_public_story(session: Session, story: Story, now: datetime) -> bool:
     return project is not None and project.published
 
 
-def story_texts(session: Session, story_ids: Iterable[int], stage: str = LIVE) -> dict[int, dict[str, StoryText]]:
+def story_texts(
+    session: Session, story_ids: Iterable[int], stage: str = LIVE
+) -> dict[int, dict[str, StoryText]]:
     """Each story's texts of one stage, by locale."""
     ids = list(story_ids)
     texts: dict[int, dict[str, StoryText]] = {i: {} for i in ids}
     if not ids:
         return texts
-    for text in session.exec(select(StoryText).where(col(StoryText.story_id).in_(ids), StoryText.stage == stage)):
+    for text in session.exec(
+        select(StoryText).where(col(StoryText.story_id).in_(ids), StoryText.stage == stage)
+    ):
         texts[text.story_id][text.locale] = text
     return texts
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from portal.db import utcnow
 from portal.directory.models import Category
 from portal.i18n import N_
+from portal.progress import campaigns
 from portal.tickets import lifecycle
 from portal.tickets.codes import new_code
 from portal.tickets.forms import CleanReport
@@ -155,6 +156,7 @@ def _insert_ticket(
     session.add(ticket)
     session.flush()
     record_event(session, ticket, Action.REPORT, role, at=now)
+    campaigns.tag_by_category(session, ticket)
     for position, photo in enumerate(photos):
         session.add(
             Photo(
