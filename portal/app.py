@@ -23,6 +23,7 @@ from portal.dispatch.views import dispatch_router
 from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
+from portal.progress.press_views import press_router
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             staff_router,
             dispatch_router,
             admin_router,
+            press_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -392,6 +392,8 @@ DEMO_STAFF = (
     ("admin", "区指挥中心管理员", StaffRole.ADMIN, None),
     ("centre", "指挥中心派单员", StaffRole.DISPATCHER, None),
     ("volunteer", "社区志愿者", StaffRole.VOLUNTEER, None),
+    ("press", "区融媒体中心编辑", StaffRole.PRESS, None),
+    ("press-lead", "区融媒体中心主编", StaffRole.PRESS_LEAD, None),
 )
 
 

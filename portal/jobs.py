@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from portal.accounts.service import prune_audit_log, prune_sessions
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
+from portal.progress.models import ProjectPhoto
 from portal.services import Services
 from portal.tickets.models import Photo
 from portal.web import in_thread
@@ -39,6 +40,8 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
         sessions = prune_sessions(session)
         session.commit()
         referenced = set(session.exec(select(Photo.digest))) if photos else set()
+        if photos:  # a project's cover and before/after photos are in use too
+            referenced |= set(session.exec(select(ProjectPhoto.digest)))
     summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
         f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed"

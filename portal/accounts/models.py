@@ -116,4 +116,8 @@ AUDIT_LABELS = {
     "evaluate-peer": N_("Peer evaluation"),
     "ask-peer": N_("Asked a department for a peer evaluation"),
     "phone-revealed": N_("Showed a reporter's phone number"),
+    "project-created": N_("Created a project"),
+    "project-saved": N_("Saved a project"),
+    "milestones-saved": N_("Saved a project's milestones"),
+    "project-photos": N_("Changed a project's photos"),
 }
