@@ -676,7 +676,7 @@ def drawn_photo(name: str, seed: int) -> bytes:
 # --- loading --------------------------------------------------------------------------------------------
 
 
-def _texts(prefix: str, text: Text, hant: str) -> dict[str, str]:
+def _texts(prefix: str, text: Text, hant: str) -> dict[str, Any]:
     return {
         f"{prefix}_zh_hans": text.zh_hans,
         f"{prefix}_zh_hant": to_hant(text.zh_hans, hant),
