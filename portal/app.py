@@ -27,6 +27,7 @@ from portal.progress import views as progress_views
 from portal.progress import feeds as progress_feeds
 from portal.progress import follow as progress_follow
 from portal.progress.campaigns import campaign_router
+from portal.progress.press_views import press_router
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             staff_router,
             dispatch_router,
             admin_router,
+            press_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -17,6 +17,7 @@ from portal import demo_data as data
 from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user, find_user
 from portal.db import utcnow
+from portal.demo_progress import load_progress
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
 from portal.dispatch.service import issue_order
@@ -392,6 +393,8 @@ DEMO_STAFF = (
     ("admin", "区指挥中心管理员", StaffRole.ADMIN, None),
     ("centre", "指挥中心派单员", StaffRole.DISPATCHER, None),
     ("volunteer", "社区志愿者", StaffRole.VOLUNTEER, None),
+    ("press", "区融媒体中心编辑", StaffRole.PRESS, None),
+    ("press-lead", "区融媒体中心主编", StaffRole.PRESS_LEAD, None),
 )
 
 
@@ -416,11 +419,13 @@ def load_demo(engine: Engine) -> str:
         ref = load_reference_data(session)
         made = load_tickets(session, ref, MediaStore(settings.media_dir))
         staff = load_staff(session, ref)
+        projects, stories = load_progress(session, ref, MediaStore(settings.media_dir), hant=settings.hant_conversion)
         session.commit()
     return (
         f"demo data: {len(ref['streets'])} streets, {len(ref['communities'])} communities, "
         f"{len(ref['cells'])} grid cells, {len(ref['departments'])} departments, "
-        f"{len(ref['categories'])} categories, {made} new tickets, {len(staff)} new staff accounts\n"
-        f"staff sign-in at /staff: admin, centre, volunteer or dept-<department> "
+        f"{len(ref['categories'])} categories, {made} new tickets, {len(staff)} new staff accounts, "
+        f"{projects} new projects, {stories} new stories\n"
+        f"staff sign-in at /staff: admin, centre, volunteer, press, press-lead or dept-<department> "
         f"(e.g. dept-{next(iter(ref['departments']))}), password {DEMO_PASSWORD!r} (demonstration only)"
     )

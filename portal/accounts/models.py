@@ -118,4 +118,8 @@ AUDIT_LABELS = {
     "phone-revealed": N_("Showed a reporter's phone number"),
     "project-tagged": N_("Counted a ticket towards a project"),
     "project-untagged": N_("Stopped counting a ticket towards a project"),
+    "project-created": N_("Created a project"),
+    "project-saved": N_("Saved a project"),
+    "milestones-saved": N_("Saved a project's milestones"),
+    "project-photos": N_("Changed a project's photos"),
 }

@@ -165,7 +165,8 @@ def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Sessio
         for path in ("/staff", "/staff/queue", "/staff/supervision", "/staff/admin/users", "/staff/audit",
                      "/staff/password", f"/staff/t/{ticket.code}"):  # fmt: skip
             assert nav_links(admin.get(path).text) == [
-                "/staff", "/staff/queue", "/staff/supervision", "/staff/admin", "/staff/audit", "/staff/password",
+                "/staff", "/staff/queue", "/staff/supervision", "/staff/press", "/staff/admin", "/staff/audit",
+                "/staff/password",
             ]  # fmt: skip
         assert '<a href="/staff/queue" aria-current="page">' in admin.get("/staff/queue").text
         assert '<a href="/staff/admin" aria-current="page">' in admin.get("/staff/admin/categories").text
