@@ -23,9 +23,9 @@ from portal.dispatch.views import dispatch_router
 from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
-from portal.progress import views as progress_views
 from portal.progress import feeds as progress_feeds
 from portal.progress import follow as progress_follow
+from portal.progress import views as progress_views
 from portal.progress.campaigns import campaign_router
 from portal.progress.press_views import press_router
 from portal.services import Services
