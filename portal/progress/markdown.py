@@ -35,7 +35,11 @@ from portal.i18n import N_
 MEDIA_SRC = re.compile(r"/media/(?P<digest>[0-9a-f]{64})/(?P<size>full|thumb)")
 THUMB_LONG_SIDE = 400  # portal.media.THUMB_LONG_SIDE, without importing Pillow's module here
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-ALIGN_CLASSES = {"text-align:left": "align-left", "text-align:center": "align-center", "text-align:right": "align-right"}
+ALIGN_CLASSES = {
+    "text-align:left": "align-left",
+    "text-align:center": "align-center",
+    "text-align:right": "align-right",
+}
 
 TAGS = frozenset(
     {
@@ -50,9 +54,13 @@ ATTRIBUTES = {
 }
 CLASSES = {"th": set(ALIGN_CLASSES.values()), "td": set(ALIGN_CLASSES.values())}
 # Their content goes too, not only the tag (nh3 already drops <script> and <style> whole).
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "svg", "math", "iframe", "object", "noscript", "template"})
+DROPPED_WITH_CONTENT = frozenset(
+    {"script", "style", "svg", "math", "iframe", "object", "noscript", "template"}
+)
 
-RAW_HTML = N_("Raw HTML is not allowed in a story. Write it in Markdown: the HTML would be shown as plain text.")
+RAW_HTML = N_(
+    "Raw HTML is not allowed in a story. Write it in Markdown: the HTML would be shown as plain text."
+)
 UNSAFE_LINK = N_(
     "A link may only lead to a web page (http:// or https://), an email address (mailto:) or a page of "
     "this portal. Remove or correct: %(link)s"
@@ -134,7 +142,9 @@ class _StoryRenderer(RendererHTML):
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_StoryRenderer)
+    md = MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_StoryRenderer
+    )
     return md.enable("table")
 
 

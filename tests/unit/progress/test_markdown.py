@@ -30,7 +30,7 @@ ATTACKS = [
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",
     '<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">x</text></a></svg>',
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "<style>body{background:url(javascript:alert(1))}</style>",
     '<p style="background:url(javascript:alert(1))">x</p>',
     '<a href="javascript:alert(1)">x</a>',
@@ -82,9 +82,9 @@ ATTACKS = [
     "| a |\n|---|\n| <script>alert(1)</script> |",
     "| a |\n|---|\n| [x](javascript:alert(1)) |",
     '<a href="&#14;javascript:alert(1)">x</a>',
-    "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+    '<a href="jav&#x09;ascript:alert(1)">x</a>',
     "[x](javascript://%0aalert(1))",
-    "[a](<javascript:alert(1)>)[b](javascript:alert(1) \"t\")",
+    '[a](<javascript:alert(1)>)[b](javascript:alert(1) "t")',
     "__[x](javascript:alert(1))__",
     "<<script>script>alert(1)<</script>/script>",
     "<scr<script>ipt>alert(1)</script>",
@@ -168,7 +168,7 @@ def test_the_editor_names_the_problem(attack: str) -> None:
 
 
 def test_the_exceptions_are_real_attacks() -> None:
-    assert SHOWN_AS_WRITTEN <= set(ATTACKS)
+    assert set(ATTACKS) >= SHOWN_AS_WRITTEN
 
 
 def test_commonmark_with_tables_lists_quotes_and_code() -> None:
@@ -200,7 +200,9 @@ def test_commonmark_with_tables_lists_quotes_and_code() -> None:
 
 
 def test_links_get_rel_and_raw_html_is_text() -> None:
-    out = str(render('[集美](https://www.jimei.gov.cn "区政府") [邮件](mailto:a@b.cn) [本站](/progress) <b>x</b>'))
+    out = str(
+        render('[集美](https://www.jimei.gov.cn "区政府") [邮件](mailto:a@b.cn) [本站](/progress) <b>x</b>')
+    )
     assert '<a href="https://www.jimei.gov.cn" title="区政府" rel="noopener noreferrer">集美</a>' in out
     assert '<a href="mailto:a@b.cn" rel="noopener noreferrer">邮件</a>' in out
     assert '<a href="/progress" rel="noopener noreferrer">本站</a>' in out
