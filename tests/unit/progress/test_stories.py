@@ -14,7 +14,7 @@ from portal.accounts.models import AuditEntry, StaffRole, StaffUser
 from portal.db import utcnow
 from portal.media import ProcessedPhoto
 from portal.progress import stories
-from portal.progress.forms import SLUG_FIXED, SLUG_TAKEN, PROJECT_FIXED, TextInput
+from portal.progress.forms import PROJECT_FIXED, SLUG_FIXED, SLUG_TAKEN, TextInput
 from portal.progress.models import Story, StoryStatus
 from portal.progress.stories import StoryError
 from portal.progress.texts import to_hant
