@@ -23,6 +23,7 @@ from portal.dispatch.views import dispatch_router
 from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
+from portal.progress import story_views
 from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *ticket_views.route_handlers,
             *rating_views.route_handlers,
             *stats_views.route_handlers,
+            *story_views.route_handlers,
             staff_router,
             dispatch_router,
             admin_router,
