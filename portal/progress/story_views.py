@@ -592,4 +592,4 @@ story_router = Router(
     middleware=[StaffCookieMiddleware],
 )
 
-route_handlers = [story_page, story_router]
+route_handlers: list[Any] = [story_page, story_router]
