@@ -175,14 +175,19 @@ def _unique_slug(session: Session, wanted: str, story_id: int | None) -> str:
     return wanted
 
 
-def _made_slug(session: Session, draft: StoryDraft, now: datetime) -> str:
-    base = ""
+def _title_slug(draft: StoryDraft) -> str:
     for loc in ("en", "zh_Hans"):
         if loc in draft.texts and (base := slug_from(draft.texts[loc].title)):
-            break
-    base = base or f"story-{now.astimezone(DISTRICT_TZ):%Y%m%d}"
+            return base
+    return ""
+
+
+def _made_slug(session: Session, draft: StoryDraft, now: datetime, story_id: int | None = None) -> str:
+    """An address from the English title, else the Simplified one's Latin letters, else the date;
+    numbered when another story has it."""
+    base = _title_slug(draft) or f"story-{now.astimezone(DISTRICT_TZ):%Y%m%d}"
     candidate, number = base, 1
-    while by_slug(session, candidate) is not None:
+    while (taken := by_slug(session, candidate)) is not None and taken.id != story_id:
         number += 1
         candidate = f"{base[:74]}-{number}"
     return candidate
@@ -242,7 +247,12 @@ def save(
     if not is_press(user):
         raise StoryError(NOT_PRESS)
     now = now or utcnow()
-    slug = draft.slug or story.slug
+    if draft.slug:
+        slug = draft.slug
+    elif ever_published(story) or not _title_slug(draft):
+        slug = story.slug
+    else:  # not typed: made again from the title, which may have changed (an English one added)
+        slug = _made_slug(session, draft, now, story.id)
     if ever_published(story):
         if slug != story.slug:
             raise StoryError(SLUG_FIXED, "slug")

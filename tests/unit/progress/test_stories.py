@@ -358,3 +358,16 @@ def test_every_step_has_a_label_on_the_audit_page(db: Session, crew: Crew) -> No
 
 def test_text_inputs_compare_by_value() -> None:
     assert TextInput("a", "b", "c") == TextInput("a", "b", "c")
+
+
+def test_an_address_not_typed_follows_the_title_until_published(db: Session, crew: Crew) -> None:
+    story = stories.create(db, crew.writer, draft("十里长堤"), now=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    assert story.slug == "story-20261201"
+    stories.save(db, crew.writer, story, draft("十里长堤", body="改"), now=datetime(2026, 12, 3, tzinfo=UTC))
+    assert story.slug == "story-20261201"  # no Latin title: the address stays
+    stories.save(db, crew.writer, story, draft("十里长堤", en="Shili Embankment"))
+    assert story.slug == "shili-embankment"
+    stories.submit(db, crew.writer, story)
+    stories.approve(db, crew.lead, story)
+    stories.save(db, crew.writer, story, draft("十里长堤", en="The Shili Embankment"))
+    assert story.slug == "shili-embankment"  # published: it keeps its address
