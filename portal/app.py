@@ -25,6 +25,7 @@ from portal.jobs import periodic_jobs
 from portal.pagecache import PageCache
 from portal.progress import feeds as progress_feeds
 from portal.progress import follow as progress_follow
+from portal.progress import story_views
 from portal.progress import views as progress_views
 from portal.progress.campaigns import campaign_router
 from portal.progress.press_views import press_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *progress_feeds.route_handlers,
             *progress_follow.route_handlers,
             campaign_router,
+            *story_views.route_handlers,
             staff_router,
             dispatch_router,
             admin_router,

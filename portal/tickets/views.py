@@ -26,6 +26,7 @@ from portal.i18n import N_, Translator
 from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
 from portal.progress import service as progress_service
 from portal.progress import texts
+from portal.progress.texts import typed_text
 from portal.security import RateLimit, sign_value, unsign_value
 from portal.services import (
     DigitsClosed,
@@ -457,7 +458,12 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
     unlocked = access.has_access(request, services.settings.secret_key, ticket.code)
     t = page_of(request).t
     every = service.timeline(session, ticket)
+    locale, config = page_of(request).locale, services.settings.hant_conversion
     notes = {e.id: public_note(t, reference, e) for e in every}
+    # What people typed is shown to 繁體 readers converted (and marked); it stays stored as typed.
+    typed = {e.id: typed_text(notes[e.id] or "", locale, config) for e in every if e.action != Action.UPDATE.value}
+    notes.update({i: shown.text for i, shown in typed.items() if notes[i]})
+    description = typed_text(ticket.description if unlocked else mask_phones_in_text(ticket.description), locale, config)
     events = [e for e in every if notes[e.id] is not None]
     photos = service.photo_sets(service.photos_of(session, ticket, approved_only=not unlocked), events)
     merged_into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
@@ -465,7 +471,9 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
         "ticket": ticket,
         "unlocked": unlocked,
         "show_text": ticket.is_public or unlocked,
-        "description": ticket.description if unlocked else mask_phones_in_text(ticket.description),
+        "description": description.text,
+        "converted": description.converted or any(shown.converted for shown in typed.values()),
+        "typed": lambda text: typed_text(text, locale, config).text,
         "category": reference.category_by_id.get(ticket.category_id),
         "street": reference.street_by_id.get(ticket.street_id),
         "community": reference.community_by_id.get(ticket.community_id),
@@ -949,6 +957,7 @@ def _ticket_board(
             "statuses": [s for s in Status if s != Status.MERGED],
             "STATUS_LABELS": STATUS_LABELS,
             "page_url": lambda number: _page_url(request, number),
+            "typed": lambda text: typed_text(text, locale, services.settings.hant_conversion).text,
         },
         fragment="tickets/_board_results.html",
     )
