@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import portal.models  # noqa: F401  (registers every table on the metadata)
 from alembic import context
-from portal.db import make_engine, metadata
+from portal.db import make_engine, metadata, migration_include
 from portal.settings import get_settings
 
 config = context.config
@@ -32,20 +32,11 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-# The search index of projects is made per database by hand in its migration (a trigram index on
-# PostgreSQL, an FTS5 table on SQLite); the models do not describe it.
-SEARCH_INDEX = frozenset({"ix_project_search_trgm", "project_search"})
-
-
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return not (reflected and (name in SEARCH_INDEX or (name or "").startswith("project_search_")))
-
-
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
-        include_object=_include,
+        include_object=migration_include,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )

@@ -80,3 +80,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+# The search index of projects is made per database by hand in its migration (a trigram index on
+# PostgreSQL, an FTS5 table and its shadow tables on SQLite); the models do not describe it.
+SEARCH_INDEX = frozenset({"ix_project_search_trgm", "project_search"})
+
+
+def migration_include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's filter: leave out what the models do not describe on purpose (the search index)."""
+    return not (reflected and (name in SEARCH_INDEX or (name or "").startswith("project_search_")))

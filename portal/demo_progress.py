@@ -26,7 +26,6 @@ from portal.accounts.models import StaffUser
 from portal.db import utcnow
 from portal.i18n import DISTRICT_TZ
 from portal.media import MediaStore, process_photo
-from portal.progress.editing import search_text_of
 from portal.progress.models import (
     CampaignCategory,
     Milestone,
@@ -39,6 +38,7 @@ from portal.progress.models import (
     StoryStatus,
     StoryText,
 )
+from portal.progress.search import reindex
 from portal.progress.texts import to_hant
 from portal.tickets.models import Ticket
 
@@ -709,9 +709,7 @@ def _load_project(
         target_date=day(demo.target), published=True,
         **_texts("title", demo.title, hant), **_texts("summary", demo.summary, hant), **_texts("body", demo.body, hant),
     )  # fmt: skip
-    project.search_text = search_text_of(project, hant)
-    session.add(project)
-    session.flush()
+    reindex(session, project)  # adds and flushes it, and fills SQLite's search table
     pid = project.id or 0
     session.add_all(
         ProjectDepartment(project_id=pid, department_id=ref["departments"][d].id) for d in demo.others

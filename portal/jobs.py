@@ -17,7 +17,7 @@ from portal.accounts.service import prune_audit_log, prune_sessions
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
 from portal.progress.follow import announce
-from portal.progress.models import ProjectPhoto
+from portal.progress.models import ProjectPhoto, StoryImage
 from portal.services import Services
 from portal.tickets.models import Photo
 from portal.web import in_thread
@@ -46,6 +46,7 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
         referenced = set(session.exec(select(Photo.digest))) if photos else set()
         if photos:  # a project's cover and before/after photos are in use too
             referenced |= set(session.exec(select(ProjectPhoto.digest)))
+            referenced |= set(session.exec(select(StoryImage.digest)))
     summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
         f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed; "

@@ -94,6 +94,17 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
 
 
 TICKET_TABLES = (
+    "project_follower",
+    "project_ticket",
+    "campaign_category",
+    "story_image",
+    "story_text",
+    "story",
+    "milestone",
+    "project_photo",
+    "project_area",
+    "project_department",
+    "project",
     "audit_log",
     "rating",
     "evaluation",
@@ -120,9 +131,12 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     with engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET merged_into_id = NULL"))
+        conn.execute(text("UPDATE project SET parent_id = NULL"))
         conn.execute(text("UPDATE department SET duty_phone = ''"))
         for table in TICKET_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DELETE FROM project_search"))
     services.limiter.reset()
     services.reference.invalidate()
     services.sms.sent.clear()  # type: ignore[attr-defined]

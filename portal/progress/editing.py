@@ -35,7 +35,7 @@ from portal.progress.models import (
     ProjectPhoto,
     ProjectStatus,
 )
-from portal.progress.texts import to_hant
+from portal.progress.search import reindex
 from portal.tickets.forms import clean_text
 
 SUFFIXES = ("zh_hans", "zh_hant", "en")
@@ -415,27 +415,6 @@ def _saved(session: Session, user: StaffUser, project: Project, action: str, add
     session.add(project)
     session.flush()
     audit(session, user, action, address=address, detail=f"{project.slug} v{project.version}")
-
-
-def search_text_of(project: Project, hant_config: str = "s2hk") -> str:
-    """Every locale's title, summary and body, and the Simplified texts converted to Traditional
-    characters, so a reader finds the project in the characters they type."""
-    written = [
-        str(getattr(project, f"{n}_{s}") or "") for n in ("title", "summary", "body") for s in SUFFIXES
-    ]
-    converted = [
-        to_hant(str(getattr(project, f"{n}_zh_hans") or ""), hant_config)
-        for n in ("title", "summary", "body")
-    ]
-    return "\n".join(t for t in dict.fromkeys(written + converted) if t.strip())
-
-
-def reindex(session: Session, project: Project) -> None:
-    # Stands in for helper "public"'s portal.progress.search.reindex(session, project), which also
-    # keeps SQLite's FTS5 table; at the merge this calls that instead.
-    from portal.settings import get_settings
-
-    project.search_text = search_text_of(project, get_settings().hant_conversion)
 
 
 # --- milestones ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from portal.progress.models import (
     ProjectDepartment,
     ProjectPhoto,
 )
+from portal.progress.search import matching, words_of
 from tests.unit.factories import jpeg_bytes
 from tests.unit.progress.press_helpers import (
     a_department,
@@ -73,7 +74,9 @@ def test_a_project_is_saved_with_its_departments_area_version_search_text_and_au
     areas = {(a.street_id, a.grid_id) for a in db.exec(select(ProjectArea))}
     assert areas == {(street.id, None), (cell.street_id, cell.id)}
     assert "十里长堤整治提升" in project.search_text and "Ten-mile" in project.search_text
-    assert "清理沿線亂象" in project.search_text  # the Simplified summary converted, for 繁體 readers' words
+    # a 繁體 reader's words find the Simplified summary
+    found = db.exec(select(Project).where(matching(db, words_of("清理沿線亂象")))).all()
+    assert [p.id for p in found] == [project.id]
     assert [e.action for e in db.exec(select(AuditEntry))] == ["project-created"]
 
     again = ProjectInput.from_project(db, project)
