@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from portal.progress.models import (
     ProjectKind,
     ProjectStatus,
 )
+from portal.progress.service import Tree
 from portal.progress.texts import field
 from portal.services import client_address, services_of
 from portal.templating import render
@@ -52,16 +52,6 @@ SAVED = {
     "milestones": N_("The milestones are saved."),
     "photos": N_("The photos are saved."),
 }
-
-
-def progress_of(project: Project, milestones: list[Milestone], children: list[Project]) -> Any:
-    """The project's progress as the public page computes it (helper "public"'s computing module);
-    None until that module is there."""
-    try:
-        computing = importlib.import_module("portal.progress.computing")
-    except ImportError:
-        return None
-    return computing.progress_of(project, milestones, children)
 
 
 def _project_or_404(session: Session, project_id: str) -> Project:
@@ -100,9 +90,7 @@ def press_home(request: Request[Any, Any, Any], db_session: NamedDependency[Sess
     projects = list(
         db_session.exec(select(Project).order_by(col(Project.parent_id).is_not(None), col(Project.slug)))
     )
-    milestones: dict[int | None, list[Milestone]] = {}
-    for m in db_session.exec(select(Milestone).order_by(col(Milestone.position))):
-        milestones.setdefault(m.project_id, []).append(m)
+    tree = Tree(projects, list(db_session.exec(select(Milestone))), editing.district_today())
     children: dict[int | None, list[Project]] = {}
     for p in projects:
         children.setdefault(p.parent_id, []).append(p)
@@ -113,7 +101,7 @@ def press_home(request: Request[Any, Any, Any], db_session: NamedDependency[Sess
             (
                 project,
                 depth,
-                progress_of(project, milestones.get(project.id, []), children.get(project.id, [])),
+                tree.progress(project),
             )
         )
         for child in children.get(project.id, []):

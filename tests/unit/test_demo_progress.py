@@ -118,3 +118,28 @@ def test_loads_twice_in_three_languages_and_settled(engine, services, no_project
     summary = run_jobs(services, photos=False)
     assert "0 supervision order(s) issued; 0 ticket(s) closed unrated" in summary
     assert not services.sms.sent
+
+
+def test_every_demonstration_page_opens(engine, services, app, no_projects_after) -> None:  # type: ignore[no-untyped-def]
+    """What a visitor and the press office open first, on the demonstration data: nothing fails."""
+    from tests.pages import PageClient
+
+    with Session(engine, expire_on_commit=False) as session:
+        _load(session, services)
+        projects = [p.slug for p in session.exec(select(Project))]
+        stories = [s.slug for s in session.exec(select(Story))]
+    with PageClient(app=app, base_url="http://portal.test") as visitor:
+        for path in ["/", "/progress", "/feed.atom", *(f"/progress/{p}" for p in projects)]:
+            assert visitor.get(path).status_code == 200, path
+        opened = [visitor.get(f"/stories/{s}").status_code for s in stories]
+        assert opened.count(200) == len(stories) - 1 and opened.count(404) == 1  # one is scheduled
+    with PageClient(app=app, base_url="http://portal.test") as press:
+        signed = press.post(
+            "/staff/login",
+            data={"username": "press", "password": "jimei-demo-2026", "_csrf_token": press.csrf()},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+        home = press.get("/staff/press")
+        assert home.status_code == 200 and "%" in home.text
+        assert press.get("/staff/press/stories").status_code == 200
