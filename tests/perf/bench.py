@@ -71,7 +71,10 @@ WARMUP_SECONDS = 2
 SURGE_SIZE = 200
 DOUBLE_TAPS = 10
 SURGE_TIMEOUT_SECONDS = 120.0
-PUBLIC_PAGES = ["/", "/report", "/tickets", "/track", "/t/{code}", "/stats"]
+# The demonstration data's project and story (portal/demo_progress.py) stand for their kinds of page.
+DEMO_PROJECT = "/progress/shili-changdi"
+DEMO_STORY = "/stories/shili-changdi-railings-late"
+PUBLIC_PAGES = ["/", "/report", "/tickets", "/track", "/t/{code}", "/stats", "/progress", DEMO_PROJECT, DEMO_STORY]
 CODE_LINK = re.compile(r'href="/t/([A-Z0-9]{4}-[A-Z0-9]{4})"')
 
 
@@ -334,7 +337,12 @@ def wrk(wrk_bin: str, url: str, seconds: int) -> WrkResult:
 
 
 def bench_get(run: DbRun, wrk_bin: str, base: str, code: str, duration: int) -> None:
-    for label, path in (("GET /t/{code}", f"/t/{code}"), ("GET /tickets", "/tickets")):
+    for label, path in (
+        ("GET /t/{code}", f"/t/{code}"),
+        ("GET /tickets", "/tickets"),
+        ("GET /progress", "/progress"),
+        (f"GET {DEMO_PROJECT}", DEMO_PROJECT),
+    ):
         check = httpx.get(base + path, timeout=10)
         if check.status_code != 200:
             raise BenchError(f"{path} answered {check.status_code} before the run")
