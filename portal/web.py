@@ -195,6 +195,10 @@ class BodyLimitMiddleware:
         if not _host_is_well_formed(_header(scope, b"host")):
             await _plain(send, 400, b"Bad Host header")
             return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            # No address or query of this portal has a NUL; PostgreSQL refuses it in any text.
+            await _plain(send, 400, b"Bad request")
+            return
         limit = body_limit(scope, self.upload_bytes)
         declared = _header(scope, b"content-length")
         if declared is not None and (whole_number(declared, high=limit) is None):

@@ -183,3 +183,13 @@ def test_a_form_in_a_broken_charset_is_a_bad_request(client: PageClient, path: s
     body = b'--B\r\nContent-Disposition: form-data; name="username"\r\n\r\n\xff\xfe\r\n--B--\r\n'
     answer = client.post(path, content=body, headers={"Content-Type": "multipart/form-data; boundary=B"})
     assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/tickets?street=%00", "/progress/%00", "/stories/a%00b", "/t/ABCD-%00"])
+def test_a_nul_in_an_address_is_a_bad_request(client: PageClient, path: str) -> None:
+    assert client.get(path).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/progress/%2500", "/stories/%2500", "/progress/%2500/follow", "/t/%2500"])
+def test_an_escaped_nul_is_not_found(client: PageClient, path: str) -> None:
+    assert client.get(path).status_code in {400, 404}
