@@ -111,6 +111,24 @@ async def process_in_pool(data: bytes) -> ProcessedPhoto:
     return await anyio.to_process.run_sync(_process_in_worker, data, limiter=limiter)
 
 
+async def read_one_upload(item: object, too_big: str) -> ProcessedPhoto | str | None:
+    """A file field of a form: the photo, shrunk by the workers; the message id saying why not
+    (``too_big`` over 10 MB, or the pipeline's own); None when no file was chosen."""
+    from litestar.datastructures import UploadFile
+
+    if not isinstance(item, UploadFile) or not item.filename:
+        return None
+    data = await item.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        return None
+    if len(data) > MAX_UPLOAD_BYTES:
+        return too_big
+    try:
+        return await process_in_pool(data)
+    except PhotoError as problem:
+        return problem.message
+
+
 def _process_in_worker(data: bytes) -> ProcessedPhoto:
     """process_photo in a worker process, which yields the processor to the server's own."""
     os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)

@@ -93,7 +93,7 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
     return create_app(settings, services)
 
 
-TICKET_TABLES = (
+PROGRESS_TABLES = (
     "project_follower",
     "project_ticket",
     "campaign_category",
@@ -104,7 +104,21 @@ TICKET_TABLES = (
     "project_photo",
     "project_area",
     "project_department",
-    "project",
+)
+
+
+def clear_projects_and_stories(engine: Engine) -> None:
+    """Every project and story, and what hangs on them (they refer to tickets and staff accounts)."""
+    with engine.begin() as conn:
+        for table in PROGRESS_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("UPDATE project SET parent_id = NULL"))
+        conn.execute(text("DELETE FROM project"))
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DELETE FROM project_search"))
+
+
+TICKET_TABLES = (
     "audit_log",
     "rating",
     "evaluation",
@@ -129,14 +143,12 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     services: Services = request.getfixturevalue("services")
     app = request.getfixturevalue("app")
     yield
+    clear_projects_and_stories(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET merged_into_id = NULL"))
-        conn.execute(text("UPDATE project SET parent_id = NULL"))
         conn.execute(text("UPDATE department SET duty_phone = ''"))
         for table in TICKET_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("DELETE FROM project_search"))
     services.limiter.reset()
     services.reference.invalidate()
     services.sms.sent.clear()  # type: ignore[attr-defined]

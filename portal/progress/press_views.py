@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -17,7 +16,7 @@ from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_gua
 from portal.accounts.models import PRESS_ROLES
 from portal.accounts.views import staff_context
 from portal.i18n import N_
-from portal.media import MAX_UPLOAD_BYTES, PhotoError, process_in_pool
+from portal.media import read_one_upload
 from portal.numbers import whole_number
 from portal.places.models import GridCell
 from portal.progress import editing
@@ -302,18 +301,7 @@ def photos_form(
 
 async def _read_photo(form: Any, name: str) -> Upload:
     """The chosen file checked and shrunk by the photo workers, the message id saying why not, or None."""
-    item = form.get(name)
-    if not isinstance(item, UploadFile) or not item.filename:
-        return None
-    data = await item.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        return None
-    if len(data) > MAX_UPLOAD_BYTES:
-        return OVER_10_MB
-    try:
-        return await process_in_pool(data)
-    except PhotoError as problem:
-        return problem.message
+    return await read_one_upload(form.get(name), OVER_10_MB)
 
 
 @post("/projects/{project_id:str}/photos", guards=[staff_guard], opt=PHOTO_FORM)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -17,7 +16,7 @@ from portal.accounts.models import APPROVER_ROLES, PRESS_ROLES, StaffUser
 from portal.accounts.views import staff_context
 from portal.db import utcnow
 from portal.i18n import DISTRICT_TZ, N_
-from portal.media import MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
+from portal.media import MAX_UPLOAD_BYTES, ProcessedPhoto, read_one_upload
 from portal.numbers import MAX_ID, whole_number
 from portal.progress import markdown, stories
 from portal.progress.forms import (
@@ -295,18 +294,7 @@ def story_edit(request: Request[Any, Any, Any], row_id: FromPath[int]) -> Respon
 
 async def _read_image(form: Any) -> ProcessedPhoto | str | None:
     """The chosen image, shrunk by the photo workers, or the message id saying why not."""
-    item = form.get("image")
-    if not isinstance(item, UploadFile) or not item.filename:
-        return None
-    data = await item.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        return None
-    if len(data) > MAX_UPLOAD_BYTES:
-        return IMAGE_NOT_PHOTO
-    try:
-        return await process_in_pool(data)
-    except PhotoError as problem:
-        return problem.message
+    return await read_one_upload(form.get("image"), IMAGE_NOT_PHOTO)
 
 
 @post(

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,27 +24,11 @@ from portal.progress.models import (
     StoryStatus,
     StoryText,
 )
-
-PROGRESS_TABLES = (
-    "project_follower",
-    "story_image",
-    "story_text",
-    "story",
-    "project_ticket",
-    "campaign_category",
-    "milestone",
-    "project_photo",
-    "project_area",
-    "project_department",
-)
+from tests.conftest import clear_projects_and_stories
 
 
 def clean_progress(engine: Engine) -> None:
-    with engine.begin() as conn:
-        for table in PROGRESS_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("UPDATE project SET parent_id = NULL"))
-        conn.execute(text("DELETE FROM project"))
+    clear_projects_and_stories(engine)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -18,29 +17,11 @@ from portal.directory.models import Department
 from portal.progress import editing
 from portal.progress.editing import MilestoneRow, ProjectInput
 from portal.progress.models import Project
-
-PROJECT_TABLES = (
-    "project_follower",
-    "story_image",
-    "story_text",
-    "story",
-    "project_ticket",
-    "campaign_category",
-    "project_photo",
-    "milestone",
-    "project_area",
-    "project_department",
-)
+from tests.conftest import clear_projects_and_stories
 
 
 def clear_projects(engine: Engine) -> None:
-    with engine.begin() as conn:
-        for table in PROJECT_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("UPDATE project SET parent_id = NULL"))
-        conn.execute(text("DELETE FROM project"))
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("DELETE FROM project_search"))
+    clear_projects_and_stories(engine)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,22 +28,11 @@ from portal.progress.models import (
     StoryText,
 )
 from portal.stats.period import today
-
-PROGRESS_TABLES = (
-    "project_follower", "story_image", "story_text", "story", "project_ticket", "campaign_category",
-    "project_photo", "milestone", "project_area", "project_department",
-)  # fmt: skip
+from tests.conftest import clear_projects_and_stories
 
 
 def clear_progress(engine: Engine) -> None:
-    """Delete every project and story (the shared clean slate deletes tickets and staff after)."""
-    with engine.begin() as conn:
-        for table in PROGRESS_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("UPDATE project SET parent_id = NULL"))
-        conn.execute(text("DELETE FROM project"))
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("DELETE FROM project_search"))
+    clear_projects_and_stories(engine)
 
 
 @pytest.fixture

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from portal.accounts.models import StaffRole, StaffUser
 from portal.progress.forms import StoryDraft, TextInput
 from portal.progress.models import Project
-
-STORY_TABLES = ("story_image", "story_text", "story", "project")
+from tests.conftest import clear_projects_and_stories
 
 
 def clear_stories(engine: Engine) -> None:
-    """Stories refer to staff accounts, which the shared clean slate deletes: stories go first."""
-    with engine.begin() as conn:
-        for table in STORY_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
+    clear_projects_and_stories(engine)
 
 
 def staff(db: Session, username: str, role: StaffRole, department_id: int | None = None) -> StaffUser:
