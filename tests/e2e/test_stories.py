@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import feedparser
 import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
@@ -31,7 +32,9 @@ PASSWORD = "a long enough password"
 ZH = translator("zh_Hans")
 DESKTOP = {"width": 1280, "height": 800}
 TITLE = "侨英街道拆栏透绿完成"
-BODY = "侨英街道拆除围栏**三百米**，还绿于民。\n\n| 街道 | 完成 |\n|---|--:|\n| 侨英 | 80% |\n| 杏林 | 60% |\n"
+BODY = (
+    "侨英街道拆除围栏**三百米**，还绿于民。\n\n| 街道 | 完成 |\n|---|--:|\n| 侨英 | 80% |\n| 杏林 | 60% |\n"
+)
 
 
 def zh(message: str, **values: object) -> str:
@@ -43,7 +46,9 @@ def newsroom(engine: Engine) -> Iterator[Project]:
     with Session(engine, expire_on_commit=False) as session:
         for username, role in (("press-e2e", StaffRole.PRESS), ("lead-e2e", StaffRole.PRESS_LEAD)):
             create_user(session, username=username, password=PASSWORD, role=role, display_name=username)
-        project = Project(slug="chai-lan-tou-lv", title_zh_hans="拆栏透绿", title_en="Fences down", published=True)
+        project = Project(
+            slug="chai-lan-tou-lv", title_zh_hans="拆栏透绿", title_en="Fences down", published=True
+        )
         session.add(project)
         session.commit()
     yield project
@@ -101,7 +106,9 @@ def test_a_story_from_draft_to_the_public_page(
     writer.locator("#image").set_input_files(photo)
     with writer.expect_navigation():
         writer.get_by_role("button", name=zh("Save and upload the image")).click()
-    expect(writer.locator(".success")).to_contain_text(zh("The image is uploaded. Copy its line into the text where the image should appear."))
+    expect(writer.locator(".success")).to_contain_text(
+        zh("The image is uploaded. Copy its line into the text where the image should appear.")
+    )
     snippet = writer.locator(".image-list input[readonly]").first.input_value()
     assert re.fullmatch(r"!\[.+\]\(/media/[0-9a-f]{64}/full\)", snippet)
     line = snippet.replace(f"[{zh('caption')}]", "[侨英街道拆除围栏后的绿地]")
@@ -113,7 +120,9 @@ def test_a_story_from_draft_to_the_public_page(
     screenshot(writer, "story-editor-phone")
     with writer.expect_navigation():
         writer.get_by_role("button", name=zh("Save and submit for review")).click()
-    expect(writer.locator(".success")).to_have_text(zh("Saved and submitted for review. A press office lead will read it."))
+    expect(writer.locator(".success")).to_have_text(
+        zh("Saved and submitted for review. A press office lead will read it.")
+    )
     story = story_row(engine)
     assert story.status == StoryStatus.REVIEW and story.slug == "fences-down-in-qiaoying"
     with Session(engine) as session:
@@ -133,11 +142,16 @@ def test_a_story_from_draft_to_the_public_page(
     expect(lead.locator(".success")).to_contain_text("将于")
     screenshot(lead, "story-editor-desktop")
     story = story_row(engine)
-    assert story.status == StoryStatus.PUBLISHED and story.publish_at is not None and story.publish_at > utcnow()
+    assert (
+        story.status == StoryStatus.PUBLISHED and story.publish_at is not None and story.publish_at > utcnow()
+    )
 
     # --- the public: nothing before its time, then the story in three locales ---
     reader = new_context().new_page()
     assert reader.goto(f"/stories/{story.slug}").status == 404
+    assert not [
+        e for e in feedparser.parse(reader.request.get("/feed.atom").body()).entries if TITLE in e.title
+    ]
     with Session(engine) as session:  # the clock moves on to the scheduled time
         row = session.get(Story, story.id)
         assert row is not None
@@ -151,6 +165,20 @@ def test_a_story_from_draft_to_the_public_page(
     expect(reader.locator(".story-meta a")).to_have_text("拆栏透绿")
     assert reader.locator('meta[property="og:title"]').get_attribute("content") == TITLE
     screenshot(reader, "story-public-zh-hans")
+    assert reader.evaluate("() => document.querySelector('.story-body figure img').naturalWidth") > 0
+    project_page = reader.locator(".story-meta a").get_attribute("href")
+    assert project_page
+    reader.goto(project_page)  # the story is listed on its project's page
+    expect(reader.get_by_role("link", name=TITLE)).to_be_visible()
+    reader.goto(f"/stories/{story.slug}")
+    for lang, title in (
+        ("zh-Hans", TITLE),
+        ("zh-Hant", "僑英街道拆欄透綠完成"),
+        ("en", "Fences down in Qiaoying"),
+    ):
+        feed = feedparser.parse(reader.request.get(f"/feed.atom?lang={lang}").body())
+        assert feed.version == "atom10" and not feed.bozo, feed.bozo_exception
+        assert [e for e in feed.entries if e.title == title and f"/stories/{story.slug}?" in e.link], lang
 
     reader.goto(f"/stories/{story.slug}?lang=zh-Hant")
     expect(reader.locator("h1")).to_have_text("僑英街道拆欄透綠完成")
@@ -173,9 +201,22 @@ def test_the_public_story_page_has_no_axe_violations(
     from portal.progress.forms import StoryDraft, TextInput
 
     with Session(engine, expire_on_commit=False) as session:
-        users = {u.username: u for u in session.exec(select(__import__("portal.accounts.models", fromlist=["StaffUser"]).StaffUser))}
-        text = TextInput(title=TITLE, summary="三百米围栏拆除。", body="## 进展\n\n" + BODY + "\n> 居民说：很好。\n\n- 一\n- 二\n\n[区政府](https://www.jimei.gov.cn)")
-        story = stories.create(session, users["press-e2e"], StoryDraft("axe-story", newsroom.id, {"zh_Hans": text}))
+        users = {
+            u.username: u
+            for u in session.exec(
+                select(__import__("portal.accounts.models", fromlist=["StaffUser"]).StaffUser)
+            )
+        }
+        text = TextInput(
+            title=TITLE,
+            summary="三百米围栏拆除。",
+            body="## 进展\n\n"
+            + BODY
+            + "\n> 居民说：很好。\n\n- 一\n- 二\n\n[区政府](https://www.jimei.gov.cn)",
+        )
+        story = stories.create(
+            session, users["press-e2e"], StoryDraft("axe-story", newsroom.id, {"zh_Hans": text})
+        )
         stories.submit(session, users["press-e2e"], story)
         stories.approve(session, users["lead-e2e"], story)
         session.commit()
