@@ -59,7 +59,8 @@ DROPPED_WITH_CONTENT = frozenset(
 )
 
 RAW_HTML = N_(
-    "Raw HTML is not allowed in a story. Write it in Markdown: the HTML would be shown as plain text."
+    "Remove the HTML code (such as <br> or <b>): a story is written in Markdown only. A blank line "
+    "starts a new paragraph; **two stars** make bold."
 )
 UNSAFE_LINK = N_(
     "A link may only lead to a web page (http:// or https://), an email address (mailto:) or a page of "

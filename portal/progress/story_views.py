@@ -3,6 +3,7 @@ publishing and unpublishing them (/staff/press/stories..., /staff/press/review).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -190,12 +191,23 @@ def _list_rows(session: Session, rows: list[Story], locale: str) -> list[dict[st
     ]
 
 
+SCHEDULED_STATE = N_("Scheduled")
+
+
+def story_state(story: Story, now: datetime) -> str:
+    """The label of a story's state for staff: an approved story whose time has not come is scheduled."""
+    if story.status == StoryStatus.PUBLISHED and story.publish_at is not None and story.publish_at > now:
+        return SCHEDULED_STATE
+    return STORY_STATUS_LABELS[StoryStatus(story.status)]
+
+
 def _common(request: Request[Any, Any, Any]) -> dict[str, Any]:
     user = current_staff(request)
     return {
         **staff_context(request),
         "is_approver": stories.is_approver(user),
         "STORY_STATUS_LABELS": STORY_STATUS_LABELS,
+        "story_state": lambda story: story_state(story, utcnow()),
         "LOCALES": LOCALES,
         "LOCALE_NAMES": LOCALE_NAMES,
     }

@@ -228,6 +228,25 @@
     if (summary) summary.focus();
   }
 
+  // An editor whose latest words are not saved yet (autosave pending, or refused until the writer
+  // mends them) asks before the page is left, so nothing typed is lost unawares.
+  function setupUnsavedWarning() {
+    var form = document.querySelector("form[data-warn-unsaved]");
+    if (!form) return;
+    var unsaved = false;
+    form.addEventListener("input", function () { unsaved = true; });
+    form.addEventListener("submit", function () { unsaved = false; });
+    document.addEventListener("htmx:afterSwap", function (event) {
+      var status = event.detail && event.detail.target;
+      if (status && status.id === "autosave-status") unsaved = !!status.querySelector(".autosave-problem");
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (!unsaved) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
   // Staff sessions end after idle minutes: warn first, and let one tap keep the session.
   function setupSessionWarning() {
     var nav = document.querySelector("[data-session-expires]");
@@ -260,5 +279,6 @@
     setupPhotoShrink();
     setupSubmitOnce();
     setupMisc();
+    setupUnsavedWarning();
   });
 })();

@@ -229,3 +229,19 @@ def test_the_public_story_page_has_no_axe_violations(
         violations = run_axe(page)
         assert not violations, format_violations(f"/stories/axe-story ({mode}, {lang})", violations)
     screenshot(page, f"story-public-{mode}")
+
+
+def test_words_autosave_refuses_are_not_lost_by_leaving_the_page(
+    new_context: ContextFactory, newsroom: Project
+) -> None:
+    writer = signed_in(new_context, "press-e2e")
+    writer.goto("/staff/press/stories/new")
+    writer.locator("#title_zh_Hans").fill("杏林公园夜间照明")
+    writer.locator("#body_zh_Hans").fill("第一段。<br>第二段。")
+    status = writer.locator("#autosave-status .autosave-problem")
+    expect(status).to_contain_text(zh("Remove the HTML code (such as <br> or <b>): a story is written in Markdown only. A blank line starts a new paragraph; **two stars** make bold."), timeout=15_000)  # fmt: skip
+    asked: list[str] = []
+    writer.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    writer.close(run_before_unload=True)
+    writer.wait_for_timeout(500)
+    assert asked == ["beforeunload"]  # the browser asks before the unsaved words go
