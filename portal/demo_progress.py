@@ -787,8 +787,11 @@ def _tag_campaign_tickets(session: Session, campaign: Project, centre: StaffUser
     tickets = session.exec(
         select(Ticket).where(col(Ticket.submission_key).like("demo-%"), col(Ticket.created_at) >= start)
     )
+    streets = set(session.exec(select(ProjectArea.street_id).where(ProjectArea.project_id == campaign.id)))
     tagged = 0
     for ticket in tickets:
+        if streets and ticket.street_id not in streets:
+            continue  # the campaign's streets only, as the category rule tags them
         if ticket.category_id in category_ids or "电动" in ticket.description:
             session.add(ProjectTicket(project_id=campaign.id or 0, ticket_id=ticket.id or 0, tagged_by=centre.id if centre else None,
                                       tagged_at=ticket.created_at + timedelta(hours=1)))  # fmt: skip

@@ -22,7 +22,7 @@ from portal.accounts.models import CENTRE_ROLES, StaffUser
 from portal.accounts.service import audit
 from portal.i18n import DISTRICT_TZ, N_
 from portal.numbers import whole_number
-from portal.progress.models import CampaignCategory, Project, ProjectKind, ProjectTicket
+from portal.progress.models import CampaignCategory, Project, ProjectArea, ProjectKind, ProjectTicket
 from portal.progress.texts import Shown, field
 from portal.services import client_address, services_of
 from portal.tickets.models import Ticket
@@ -78,17 +78,23 @@ def untag(session: Session, project: Project, ticket: Ticket) -> bool:
 
 
 def tag_by_category(session: Session, ticket: Ticket) -> list[Project]:
-    """A new ticket joins every campaign that takes its category on the day it was reported."""
+    """A new ticket joins every campaign that takes its category on the day it was reported, and
+    covers its street (a campaign that names no street covers the district)."""
     day = ticket.created_at.astimezone(DISTRICT_TZ).date()
     campaigns = session.exec(
         select(Project)
         .join(CampaignCategory, col(CampaignCategory.project_id) == Project.id)
         .where(CampaignCategory.category_id == ticket.category_id)
     ).all()
-    joined = [p for p in campaigns if running_on(p, day)]
+    joined = [p for p in campaigns if running_on(p, day) and _covers(session, p, ticket.street_id)]
     for project in joined:
         tag(session, project, ticket, None)
     return joined
+
+
+def _covers(session: Session, project: Project, street_id: int | None) -> bool:
+    streets = set(session.exec(select(ProjectArea.street_id).where(ProjectArea.project_id == project.id)))
+    return not streets or street_id in streets
 
 
 def tags_of(session: Session, ticket: Ticket) -> list[Project]:

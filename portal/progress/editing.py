@@ -24,6 +24,7 @@ from portal.i18n import DISTRICT_TZ, N_, Translator
 from portal.media import MediaStore, ProcessedPhoto
 from portal.numbers import calendar_day, whole_number
 from portal.places.models import GridCell, Street
+from portal.progress import markdown
 from portal.progress.models import (
     CampaignCategory,
     Milestone,
@@ -104,6 +105,11 @@ def _texts(form: Any, name: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     return [v for v in values if isinstance(v, str)][:200]
+
+
+# Something that reads as an HTML tag: titles and summaries are plain words, shown as typed.
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+NO_MARKUP = N_("Titles and summaries are plain words: remove the code between < and >.")
 
 
 def _check_length(problems: Problems, field_id: str, value: str, most: int) -> None:
@@ -279,6 +285,11 @@ def _check_project(
             key = f"{name}_{suffix}"
             texts[key] = getattr(raw, key)
             _check_length(problems, key, texts[key], most)
+            if name == "body":
+                for message, values in markdown.problems(texts[key])[:1]:
+                    problems.add(key, message, **values)
+            elif _TAG.search(texts[key]):
+                problems.add(key, NO_MARKUP)
     if not texts["title_zh_hans"]:
         problems.add("title_zh_hans", N_("Enter the title in Simplified Chinese: every project has one."))
 

@@ -320,7 +320,11 @@ def campaign_figures(session: Session, project: Project, today: date | None = No
     reported, first = int(row[0] or 0), row[1]
     if not reported or first is None:
         return CampaignFigures(0, Tally(), None)
-    period = Period(first.astimezone(DISTRICT_TZ).date(), max(today or district_today(), first.date()))
+    # From the campaign's start (or the first ticket tagged, if the centre tagged an older one).
+    begin = first.astimezone(DISTRICT_TZ).date()
+    if project.start_date is not None:
+        begin = min(begin, project.start_date)
+    period = Period(begin, max(today or district_today(), begin))
     facts = load_facts_of(session.connection(), tagged)
     counts = tally(facts, period, whole_district).get(0) or Tally()
     return CampaignFigures(reported, counts, period)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from portal.db import utcnow
 from portal.directory.models import Department
+from portal.i18n import DATE_PATTERNS
 from portal.progress import search, service, texts
 from portal.progress.computing import TIMING_LABELS, Method, Progress, Timing, percent_text
 from portal.progress.models import (
@@ -259,7 +260,8 @@ def _project_page(
 
 
 def _day_formatter(t: Any) -> Callable[[date | None], str]:
-    return lambda value: t.day(value, "long") if value is not None else ""
+    # The one date format of every page (``27 Nov 2026``, ``2026年11月27日``), as stories and tickets.
+    return lambda value: t.day(value, DATE_PATTERNS[t.locale]) if value is not None else ""
 
 
 route_handlers = [progress_list, project_page]

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 
 from portal.accounts.models import AuditEntry, StaffRole
 from portal.directory.models import Category, Department
+from portal.places.models import Street
 from portal.progress import campaigns
-from portal.progress.models import CampaignCategory, Project, ProjectTicket
+from portal.progress.models import CampaignCategory, Project, ProjectArea, ProjectTicket
 from portal.tickets.models import Ticket
 from tests.pages import PageClient
 from tests.unit.dispatch.test_views import signed_in
@@ -153,6 +154,21 @@ def test_a_campaigns_category_tags_new_tickets_while_it_runs(client: PageClient,
     row = db.get(ProjectTicket, (running.id, road.id))
     assert row is not None and row.tagged_by is None  # by the category, not by a person
     assert light.id
+
+
+def test_a_campaign_with_streets_takes_only_their_tickets(client: PageClient, db: Session) -> None:
+    running = make_campaign(db)
+    db.add(CampaignCategory(project_id=running.id or 0, category_id=_category(db).id or 0))
+    db.commit()
+    road = report(client, db)
+    assert road.street_id is not None
+    other = db.exec(select(Street).where(Street.id != road.street_id)).first()
+    assert other is not None
+    db.add(ProjectArea(project_id=running.id or 0, street_id=other.id or 0))  # the campaign is elsewhere
+    db.commit()
+    elsewhere = report(client, db, description="另一处路面塌陷，井盖松动很危险。")
+    assert elsewhere.street_id == road.street_id
+    assert tagged(db, running) == {road.id}  # the first came before the campaign named its street
 
 
 def test_the_campaign_dates_are_district_days_both_included() -> None:

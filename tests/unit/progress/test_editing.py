@@ -111,6 +111,26 @@ def test_simplified_title_required_and_lengths(db: Session) -> None:
     assert "at most 400" in problems["summary_en"]
 
 
+def test_markup_in_titles_and_unsafe_markdown_in_the_body_are_refused(db: Session) -> None:
+    problems = refused(
+        save,
+        db,
+        None,
+        project_input(
+            db,
+            title_zh_hans="杏滨路人行道修缮<script>alert('x')</script>",
+            summary_en="<b>Pavement</b> repair",
+            body_zh_hans="[点我](javascript:alert(1))",
+            body_en="<script>alert(2)</script>",
+        ),
+    )
+    assert set(problems) >= {"title_zh_hans", "summary_en", "body_zh_hans", "body_en"}
+    assert "remove the code between < and >" in problems["title_zh_hans"]
+    assert "javascript:" in problems["body_zh_hans"] and "Remove the HTML code" in problems["body_en"]
+    assert db.exec(select(Project)).first() is None  # nothing saved
+    save(db, None, project_input(db, title_en="Fences down: 3 < 5 sites done"))  # a "<" that is no tag is fine
+
+
 def test_status_kind_weight_and_departments_are_checked(db: Session) -> None:
     problems = refused(
         save, db, None,
