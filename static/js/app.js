@@ -228,6 +228,23 @@
     if (summary) summary.focus();
   }
 
+  // The milestones' weights add up as they are typed (the server checks the total on saving).
+  function setupWeightsTotal() {
+    var total = document.querySelector("[data-weights-total]");
+    if (!total) return;
+    var form = total.closest("form");
+    var count = function () {
+      var sum = 0;
+      form.querySelectorAll("input[name$='-weight']").forEach(function (input) {
+        var n = parseInt(input.value, 10);
+        if (!isNaN(n) && n > 0) sum += n;
+      });
+      total.textContent = total.getAttribute("data-template").replace("#", String(sum));
+    };
+    form.addEventListener("input", count);
+    count();
+  }
+
   // An editor whose latest words are not saved yet (autosave pending, or refused until the writer
   // mends them) asks before the page is left, so nothing typed is lost unawares.
   function setupUnsavedWarning() {
@@ -280,5 +297,6 @@
     setupSubmitOnce();
     setupMisc();
     setupUnsavedWarning();
+    setupWeightsTotal();
   });
 })();

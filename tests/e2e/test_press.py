@@ -80,6 +80,7 @@ def test_a_press_officer_publishes_a_project(
         page.locator(f"#m-{n}-title_zh_hans").fill(title)
         page.locator(f"#m-{n}-weight").fill(weight)
         page.locator(f"#m-{n}-planned_date").fill((start + timedelta(days=days)).isoformat())
+    expect(page.locator("#weights")).to_contain_text("90")  # the total follows the typing
     page.locator("#m-0-status").select_option("done")
     page.locator("#m-0-actual_date").fill(reached)
     axe_clean(page, "the milestones form")
@@ -93,6 +94,7 @@ def test_a_press_officer_publishes_a_project(
     summary.get_by_role("link").first.click()
     expect(page.locator("#weights")).to_be_focused()
     page.locator("#m-2-weight").fill("40")
+    expect(page.locator("#weights")).to_contain_text("100")
     submit(page, zh("Save the milestones"))
     expect(page.locator(".success")).to_have_text(zh("The milestones are saved."))
     screenshot(page, f"press-milestones-{screen}")
