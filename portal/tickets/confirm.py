@@ -33,19 +33,26 @@ class Pending:
         return self.expires <= time.time()
 
 
-def start(secret: str, phone: str, ticket_code: str) -> tuple[str, str]:
-    """A new note for the form, and the code to send to ``phone``."""
+def start(secret: str, phone: str, ticket_code: str, *, keep_phone_out: bool = False) -> tuple[str, str]:
+    """A new note for the form, and the code to send to ``phone``. A signed note is readable by
+    whoever holds it: with ``keep_phone_out`` it does not carry the number (one the holder did not
+    type, such as a reporter's), and ``read`` is then given it again from the server's records."""
     pending = Pending(phone, ticket_code, int(time.time() + CODE_SECONDS), secrets.token_urlsafe(8))
-    note = sign_value(secret, NOTE, [pending.phone, pending.ticket, pending.expires, pending.nonce])
+    shown = "" if keep_phone_out else pending.phone
+    note = sign_value(secret, NOTE, [shown, pending.ticket, pending.expires, pending.nonce])
     return note, code_for(secret, pending)
 
 
-def read(secret: str, note: str) -> Pending | None:
-    """The note as this portal signed it (expired or not), else None."""
+def read(secret: str, note: str, phone: str | None = None) -> Pending | None:
+    """The note as this portal signed it (expired or not), else None; ``phone`` for a note that
+    was made without its number."""
     payload = unsign_value(secret, NOTE, note)
     if not (isinstance(payload, list) and len(payload) == 4 and isinstance(payload[2], int)):
         return None
-    return Pending(str(payload[0]), str(payload[1]), payload[2], str(payload[3]))
+    written = str(payload[0])
+    if phone is not None and written not in ("", phone):
+        return None
+    return Pending(phone if phone is not None else written, str(payload[1]), payload[2], str(payload[3]))
 
 
 def code_for(secret: str, pending: Pending) -> str:

@@ -31,6 +31,7 @@ from portal.security import RateLimit, sign_value, unsign_value
 from portal.services import (
     DigitsClosed,
     Services,
+    digits_closed,
     limit_guessing,
     limit_key,
     public_base_url,
@@ -628,11 +629,13 @@ async def ticket_unlock_sms(
 def _ticket_unlock_sms(request: Request[Any, Any, Any], db_session: Session, code: str) -> Response[Any]:
     services = services_of(request)
     ticket = ticket_or_404(db_session, code)
-    if not ticket.reporter_phone:
-        raise NotFoundException()
+    if not ticket.reporter_phone or not digits_closed(services, ticket.code):
+        raise NotFoundException()  # only once the digits are closed: else anyone could text the reporter
     rate_limit(request, services, "confirm_address")
     rate_limit(request, services, "confirm_phone", key=f"phone:{ticket.reporter_phone}")
-    note, sent = confirm.start(services.settings.secret_key, ticket.reporter_phone, _unlock_subject(ticket))
+    note, sent = confirm.start(
+        services.settings.secret_key, ticket.reporter_phone, _unlock_subject(ticket), keep_phone_out=True
+    )
     services.sms.send(
         ticket.reporter_phone,
         page_of(request).t.gettext(
@@ -665,13 +668,8 @@ def _ticket_unlock_code(
     secret = services.settings.secret_key
     ticket = ticket_or_404(db_session, code)
     note = str(form.get("note", ""))
-    pending = confirm.read(secret, note)
-    if (
-        pending is None
-        or pending.ticket != _unlock_subject(ticket)
-        or pending.phone != ticket.reporter_phone
-        or pending.expired
-    ):
+    pending = confirm.read(secret, note, phone=ticket.reporter_phone) if ticket.reporter_phone else None
+    if pending is None or pending.ticket != _unlock_subject(ticket) or pending.expired:
         expired = N_("This code has expired. Ask for a new one.")
         return _unlock_answer(
             request, db_session, ticket, closed=True, error=("unlock-sms", expired), status_code=422

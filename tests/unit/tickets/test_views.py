@@ -269,6 +269,7 @@ def test_past_the_ceiling_the_digits_close_and_a_texted_code_opens_the_ticket(
         assert "地砖松动" not in closed.text
         asked = reporter.post(f"/t/{ticket.code}/unlock/sms", data={"_csrf_token": reporter.csrf()})
         assert asked.status_code == 200 and "138****1234" in asked.text
+        assert "13859201234" not in _readable(asked.text)  # the form's note must not give the number away
         [sms] = [m for m in services.sms.to("13859201234") if ticket.code in m and "code" in m]
         code = re.search(r"code (\d{6})", sms).group(1)  # type: ignore[union-attr]
         note = re.search(r'name="note" value="([^"]+)"', asked.text).group(1)  # type: ignore[union-attr]
@@ -285,6 +286,33 @@ def test_past_the_ceiling_the_digits_close_and_a_texted_code_opens_the_ticket(
             f"/t/{ticket.code}/unlock/code", data={"note": note, "code": code, "_csrf_token": reporter.csrf()}
         )
         assert right.status_code == 200 and "地砖松动" in right.text
+
+
+def _readable(page: str) -> str:
+    """The page with every signed value's payload decoded, as anyone holding it can."""
+    import base64
+
+    decoded = [page]
+    for value in re.findall(r'value="([A-Za-z0-9_-]+)\.', page):
+        try:
+            decoded.append(
+                base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8", "replace")
+            )
+        except ValueError:
+            continue
+    return "\n".join(decoded)
+
+
+def test_the_reporter_is_texted_only_once_the_digits_are_closed(
+    client: PageClient, db: Session, app, services
+) -> None:  # type: ignore[no-untyped-def]
+    fields = report_fields(client, a_community(db).slug)
+    assert submit_report(client, fields).status_code == 303
+    [ticket] = tickets(db)
+    with PageClient(app=app, base_url="http://portal.test", address="198.51.100.60") as stranger:
+        asked = stranger.post(f"/t/{ticket.code}/unlock/sms", data={"_csrf_token": stranger.csrf()})
+        assert asked.status_code == 404 and "13859201234" not in _readable(asked.text)
+    assert not [m for m in services.sms.to("13859201234") if "to see your report" in m]
 
 
 def test_a_me_too_code_never_opens_a_ticket(client: PageClient, db: Session, app, services) -> None:  # type: ignore[no-untyped-def]
@@ -550,14 +578,18 @@ def test_back_then_send_again_keeps_the_first_ticket(client: PageClient, db: Ses
     assert first.status_code == other.status_code == 303 and "again" not in other.headers["location"]
 
 
-def test_back_then_send_again_with_the_place_lost_keeps_the_first_ticket(client: PageClient, db: Session) -> None:
+def test_back_then_send_again_with_the_place_lost_keeps_the_first_ticket(
+    client: PageClient, db: Session
+) -> None:
     fields = report_fields(client, a_community(db).slug)
     assert submit_report(client, fields).status_code == 303
     lost = report_fields(client, "")  # Back: the browser kept the words but not the community chosen
     lost.update(community="", lat="", lng="", address="")
     again = submit_report(client, lost)
     assert again.status_code == 303 and "again=1" in again.headers["location"]
-    elsewhere = report_fields(client, a_community(db).slug, address="银江路公交站对面")  # same words, another place
+    elsewhere = report_fields(
+        client, a_community(db).slug, address="银江路公交站对面"
+    )  # same words, another place
     assert "again" not in submit_report(client, elsewhere).headers["location"]
     assert len(tickets(db)) == 2
     assert len(tickets(db)) == 2
