@@ -38,7 +38,13 @@ def find_user(session: Session, username: str) -> StaffUser | None:
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, address: str, now: datetime | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    address: str,
+    now: datetime | None = None,
+    known_devices: frozenset[int] = frozenset(),
 ) -> SignIn:
     """Check a password. Every refusal reads the same and costs one Argon2 verify, so neither the
     words nor the time tell an unknown name from a wrong password, a switched-off or a locked account.
@@ -53,7 +59,7 @@ def authenticate(
     right = verify_password(user.password_hash if user else None, password)  # always exactly one
     if user is None:
         return SignIn(None, NOT_RIGHT)
-    if _locked_out(session, user, address, now):
+    if _locked_out(session, user, address, now, known_device=user.id in known_devices):
         audit(session, user, "login-locked", address=address)
         return SignIn(None, NOT_RIGHT)
     if not right or not user.active:
@@ -67,7 +73,9 @@ def authenticate(
     return SignIn(user)
 
 
-def _locked_out(session: Session, user: StaffUser, address: str, now: datetime) -> bool:
+def _locked_out(
+    session: Session, user: StaffUser, address: str, now: datetime, *, known_device: bool = False
+) -> bool:
     """Whether ``address`` may not try ``user``'s password now (read from the audit log): it used up
     its own wrong passwords, or the account's daily ceiling is spent and it is not a known address."""
     since = now - timedelta(minutes=LOCK_MINUTES)
@@ -78,7 +86,7 @@ def _locked_out(session: Session, user: StaffUser, address: str, now: datetime) 
     day = now - timedelta(days=1)
     if user.unlocked_at is not None and user.unlocked_at > day:
         day = user.unlocked_at
-    if _failures(session, user, day) < ACCOUNT_FAILURES:
+    if known_device or _failures(session, user, day) < ACCOUNT_FAILURES:
         return False
     known = session.exec(
         select(AuditEntry.id).where(

@@ -33,7 +33,8 @@ from portal.accounts.models import (
 from portal.dispatch.notes import describe_audit_detail
 from portal.i18n import N_
 from portal.numbers import whole_number
-from portal.services import client_address, rate_limit, services_of
+from portal.security import sign_value, unsign_value
+from portal.services import Services, client_address, rate_limit, services_of
 from portal.templating import render
 from portal.tickets.forms import clean_text
 from portal.tickets.models import Ticket
@@ -109,7 +110,9 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     target = _safe_next(str(form.get("next", "/staff")))
     t = page_of(request).t
     with Session(services.engine, expire_on_commit=False) as session:
-        result = service.authenticate(session, username, password, address=address)
+        result = service.authenticate(
+            session, username, password, address=address, known_devices=_known_devices(request, services)
+        )
         token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
     if result.user is None:
@@ -121,7 +124,35 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
         return render(request, "staff/login.html", context, status_code=422)
     response: Response[Any] = Redirect(target, status_code=303)
     request.scope["state"]["staff_cookie"] = session_cookie(services.settings, token)
+    _remember_device(request, response, services, result.user.id or 0)
     return response
+
+
+DEVICE_COOKIE = "staff-device"
+DEVICE_SECONDS = 90 * 86400
+
+
+def _known_devices(request: Request[Any, Any, Any], services: Services) -> frozenset[int]:
+    """The accounts that signed in from this browser lately (a signed cookie): when guessers from
+    many addresses have spent an account's daily tries, its owner's own browser still gets in."""
+    payload = unsign_value(services.settings.secret_key, DEVICE_COOKIE, request.cookies.get(DEVICE_COOKIE))
+    return frozenset(i for i in payload if isinstance(i, int)) if isinstance(payload, list) else frozenset()
+
+
+def _remember_device(
+    request: Request[Any, Any, Any], response: Response[Any], services: Services, user_id: int
+) -> None:
+    others = sorted(i for i in _known_devices(request, services) if i != user_id)[-4:]  # a shared desk
+    ids = [*others, user_id]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        sign_value(services.settings.secret_key, DEVICE_COOKIE, ids),
+        max_age=DEVICE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+        path="/staff",
+    )
 
 
 @post("/logout", guards=[staff_guard], sync_to_thread=True)

@@ -99,6 +99,9 @@ def test_guessing_from_many_addresses_stops_at_the_accounts_daily_ceiling(
     make_user(db)
     with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as desk:
         assert sign_in(desk).status_code == 303  # type: ignore[attr-defined]  # the owner's usual desk
+    phone = PageClient(app=app, base_url="http://portal.test", address="198.51.100.200")
+    assert sign_in(phone).status_code == 303  # type: ignore[attr-defined]  # and the owner's phone
+    phone.cookies.delete("staff", path="/")
     for n in range(10):  # 2 wrong passwords from each of 10 addresses: no address reaches its own lock
         with PageClient(app=app, base_url="http://portal.test", address=f"198.51.100.{n}") as guesser:
             for _ in range(2):
@@ -109,6 +112,9 @@ def test_guessing_from_many_addresses_stops_at_the_accounts_daily_ceiling(
     assert "login-locked" in audit_actions(db)
     with PageClient(app=app, base_url="http://portal.test", address="203.0.113.20") as desk:
         assert sign_in(desk).status_code == 303  # type: ignore[attr-defined]  # the owner still gets in
+    # the owner's own browser, now on a mobile network's new address, gets in too (its cookie)
+    phone._transport.address = "198.51.100.222"  # type: ignore[attr-defined]
+    assert sign_in(phone).status_code == 303  # type: ignore[attr-defined]
 
 
 def test_an_administrator_unlocks_an_account(client: PageClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
