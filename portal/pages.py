@@ -21,7 +21,7 @@ from portal.db import utcnow
 from portal.dispatch.service import may_see
 from portal.i18n import N_
 from portal.progress import service as progress_service
-from portal.progress.models import Project, ProjectPhoto, Story, StoryImage
+from portal.progress.models import Project, ProjectPhoto, Story, StoryImage, StoryText
 from portal.progress.visibility import is_public_story, story_field
 from portal.services import services_of
 from portal.templating import render
@@ -103,8 +103,18 @@ def _progress_image(session: Session, digest: str) -> tuple[bool, bool]:
         )
     )
     now = utcnow()
-    public = any(published) or any(is_public_story(session, story, now) for story in stories)
+    public = any(published) or any(
+        is_public_story(session, story, now) and _in_live_text(session, story, digest) for story in stories
+    )
     return public, bool(published or stories)
+
+
+def _in_live_text(session: Session, story: Story, digest: str) -> bool:
+    """An image is public with the approved words that show it, not with an edit awaiting review."""
+    bodies = session.exec(
+        select(StoryText.body).where(StoryText.story_id == story.id, StoryText.stage == "live")
+    )
+    return any(f"/media/{digest}/" in body for body in bodies)
 
 
 def _is_press(request: Request[Any, Any, Any]) -> bool:

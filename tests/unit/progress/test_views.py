@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from portal.progress.models import MilestoneStatus, ProjectKind, ProjectStatus, StoryStatus
 from portal.services import Services
@@ -252,7 +252,7 @@ def test_project_photos_and_story_images_are_public_only_once_their_page_is(
     from portal.accounts.models import StaffRole
     from portal.accounts.service import create_user
     from portal.media import process_photo
-    from portal.progress.models import ProjectPhoto, StoryImage
+    from portal.progress.models import ProjectPhoto, StoryImage, StoryText
     from tests.unit.factories import jpeg_bytes
 
     before = services.media.save(process_photo(jpeg_bytes(color=(10, 120, 40))))
@@ -282,6 +282,12 @@ def test_project_photos_and_story_images_are_public_only_once_their_page_is(
     db.add(project)
     story.status = StoryStatus.PUBLISHED
     db.add(story)
+    db.commit()
+    # an image uploaded for an edit still awaiting review is not public with the approved story
+    assert client.get(f"/media/{picture}/thumb").status_code == 404
+    for text in db.exec(select(StoryText).where(StoryText.story_id == story.id, StoryText.stage == "live")):
+        text.body = f"![长堤新貌](/media/{picture}/full)"
+        db.add(text)
     db.commit()
     for digest in (before, picture):
         shown = client.get(f"/media/{digest}/thumb")
