@@ -94,6 +94,24 @@ def progress_version(engine: Engine, now: datetime) -> tuple[Any, ...]:
     return tuple(str(value) for value in row)
 
 
+# The same, and in the same read whether the slug names a published campaign (whose page also
+# depends on its tickets): a project's page costs one read, as a ticket's does.
+_VERSION_AND_CAMPAIGN = _VERSION.add_columns(
+    _scalar(
+        sa_select(_P.id).where(_P.slug == bindparam("slug"), _P.published.is_(True), _P.kind == "campaign")
+    )
+)
+
+
+def progress_version_and_campaign(
+    engine: Engine, now: datetime, slug: str
+) -> tuple[tuple[Any, ...], int | None]:
+    with engine.connect() as connection:
+        row = connection.execute(_VERSION_AND_CAMPAIGN, {"now": now, "slug": slug}).one()
+    *version, campaign = row
+    return tuple(str(value) for value in version), (int(campaign) if campaign is not None else None)
+
+
 def campaign_version(engine: Engine, project_id: int) -> tuple[Any, ...]:
     with engine.connect() as connection:
         row = connection.execute(_CAMPAIGN, {"project": project_id}).one()

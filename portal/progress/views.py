@@ -201,21 +201,12 @@ async def project_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> 
     services = services_of(request)
     if not slug or len(slug) > SLUG_LENGTH:
         raise NotFoundException()
-    campaign = _campaign_id(services, slug)  # one indexed read, like the ticket page's version
+    version, campaign = service.progress_version_and_campaign(services.reader, utcnow(), slug)
     extra = (slug, service.campaign_version(services.reader, campaign)) if campaign else (slug,)
-    key = _key(services, utcnow(), *extra)
+    key = ("progress", version, today(), services.reference.stamp, *extra)
     return cached_page(request, key, "progress/project.html") or await in_thread(
         _project_page, request, services, key, slug
     )
-
-
-def _campaign_id(services: Services, slug: str) -> int | None:
-    """The id of a published campaign by this slug (its page also depends on its tickets)."""
-    with services.reader.connect() as connection:
-        row = connection.execute(
-            select(Project.id, Project.kind).where(Project.slug == slug, col(Project.published).is_(True))
-        ).first()
-    return int(row[0]) if row is not None and row[1] == ProjectKind.CAMPAIGN else None
 
 
 def _project_page(
