@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
@@ -20,7 +20,7 @@ from portal.accounts.models import StaffUser
 from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Category, Department
-from portal.i18n import DISTRICT_TZ, N_, Translator
+from portal.i18n import N_
 from portal.media import MediaStore, ProcessedPhoto
 from portal.numbers import calendar_day, whole_number
 from portal.places.models import GridCell, Street
@@ -37,7 +37,8 @@ from portal.progress.models import (
     ProjectStatus,
 )
 from portal.progress.search import reindex
-from portal.tickets.forms import clean_text
+from portal.stats.period import today as district_today
+from portal.tickets.forms import FormErrors, clean_text
 
 SUFFIXES = ("zh_hans", "zh_hant", "en")
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -61,26 +62,8 @@ FORGED = N_("This form does not match the project. Open the project again and re
 # --- problems ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    message: str  # an English message id
-    values: dict[str, Any]
-
-
-class Problems:
-    """Field id to the first problem found with it, in the order the fields appear on the page."""
-
-    def __init__(self) -> None:
-        self.messages: dict[str, Problem] = {}
-
-    def add(self, field_id: str, message: str, **values: Any) -> None:
-        self.messages.setdefault(field_id, Problem(message, values))
-
-    def __bool__(self) -> bool:
-        return bool(self.messages)
-
-    def translated(self, t: Translator) -> dict[str, str]:
-        return {key: t.gettext(p.message, **p.values) for key, p in self.messages.items()}
+Problems = FormErrors
+"""The project forms' problems: the same field-to-message map as every other form's."""
 
 
 class EditRefused(ValueError):
@@ -89,10 +72,6 @@ class EditRefused(ValueError):
     def __init__(self, problems: Problems) -> None:
         super().__init__(", ".join(problems.messages))
         self.problems = problems
-
-
-def district_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(DISTRICT_TZ).date()
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from portal.i18n import DISTRICT_TZ, N_, Translator
+from portal.i18n import DISTRICT_TZ, N_
 from portal.numbers import whole_number
 from portal.progress import markdown
 from portal.progress.models import StoryText
+from portal.tickets.forms import FormErrors as Problems
 from portal.tickets.forms import clean_text
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
@@ -46,22 +47,6 @@ BAD_TIME = N_("Enter the date and time like 2026-12-01 09:30, or leave it empty 
 PAST_TIME = N_("This time has passed. Choose a later time, or leave it empty to publish at once.")
 FAR_TIME = N_("This time is more than a year ahead. Check the year.")
 NOTE_NEEDED = N_("Say what should change, so that the writer knows what to do.")
-
-
-@dataclass
-class Problems:
-    """Field id to (message id, values), in the order the fields appear on the page."""
-
-    messages: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
-
-    def add(self, field_id: str, message: str, **values: Any) -> None:
-        self.messages.setdefault(field_id, (message, values))
-
-    def __bool__(self) -> bool:
-        return bool(self.messages)
-
-    def translated(self, t: Translator) -> dict[str, str]:
-        return {k: t.gettext(message, **values) for k, (message, values) in self.messages.items()}
 
 
 @dataclass

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from portal.contact import normalize_mobile
 from portal.directory.models import Category
-from portal.i18n import N_
+from portal.i18n import N_, Translator
 from portal.numbers import decimal_number
 from portal.places.models import Community
 from portal.places.service import GridLocator, GridMatch
@@ -65,15 +66,22 @@ class CleanReport:
 
 @dataclass
 class FormErrors:
-    """Field id to message id, in the order the fields appear on the page."""
+    """Field id to message id (the first found), in the order the fields appear on the page, with
+    the values its placeholders take."""
 
     messages: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, field_id: str, message: str) -> None:
-        self.messages.setdefault(field_id, message)
+    def add(self, field_id: str, message: str, **values: Any) -> None:
+        if field_id not in self.messages:
+            self.messages[field_id] = message
+            self.values[field_id] = values
 
     def __bool__(self) -> bool:
         return bool(self.messages)
+
+    def translated(self, t: Translator) -> dict[str, str]:
+        return {k: t.gettext(m, **self.values.get(k, {})) for k, m in self.messages.items()}
 
 
 def parse_coordinate(text: str, bounds: tuple[float, float]) -> float | None:

@@ -88,7 +88,7 @@ def _report_page(
         "report/form.html",
         {
             "form": raw,
-            "errors": {k: t.gettext(v) for k, v in (errors.messages if errors else {}).items()},
+            "errors": errors.translated(t) if errors else {},
             "groups": reference.grouped_categories(),
             "streets": [(s, reference.communities_of(s)) for s in reference.streets],
             "kept": kept or [],

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from portal.accounts.models import AuditEntry
 from portal.directory.models import Category
+from portal.i18n import translator
 from portal.media import NOT_A_PHOTO, MediaStore, process_photo
 from portal.places.models import GridCell, Street
 from portal.progress import editing
@@ -40,10 +41,7 @@ __all__ = ["no_projects_after"]
 def refused(call, *args, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]
     with pytest.raises(EditRefused) as caught:
         call(*args, **kwargs)
-    return {
-        key: p.message % p.values if p.values else p.message
-        for key, p in caught.value.problems.messages.items()
-    }
+    return caught.value.problems.translated(translator("en"))
 
 
 def save(db: Session, project: Project | None, raw: ProjectInput) -> Project:
