@@ -28,7 +28,7 @@ from portal.i18n import N_, translator
 from portal.progress.models import Milestone, MilestoneStatus, Project, ProjectFollower, Story
 from portal.progress.texts import field
 from portal.progress.visibility import public_project, public_story, story_field, story_texts
-from portal.services import Services, rate_limit, services_of
+from portal.services import Services, services_of
 from portal.sms import SmsGateway
 from portal.templating import render
 from portal.tickets import confirm
@@ -151,20 +151,11 @@ def _follow_start(request: Request[Any, Any, Any], slug: str, typed: str) -> Res
 def send_code(request: Request[Any, Any, Any], services: Services, project: Project, phone: str) -> str:
     """Text a code to the phone (a few per number and per address an hour, shared with the "me too"
     codes: together they are what one number may be sent); the note for the form."""
-    rate_limit(request, services, "confirm_address")
-    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
-    note, code = confirm.start(services.settings.secret_key, phone, subject_of(project))
-    page = page_of(request)
-    title = field(project, "title", page.locale, services.settings.hant_conversion).text
-    services.sms.send(
-        phone,
-        page.t.gettext(
-            "Jimei: code %(code)s, to follow “%(project)s” by SMS. Valid 10 minutes.",
-            code=code,
-            project=title,
-        ),
-    )
-    return note
+    title = field(project, "title", page_of(request).locale, services.settings.hant_conversion).text
+    return confirm.text_code(
+        request, services, phone, subject_of(project),
+        N_("Jimei: code %(code)s, to follow “%(project)s” by SMS. Valid 10 minutes."), project=title,
+    )  # fmt: skip
 
 
 @post("/progress/{slug:str}/follow/confirm")
@@ -183,9 +174,7 @@ def _follow_confirm(request: Request[Any, Any, Any], slug: str, note: str, typed
         pending = confirm.read(secret, note)
         if pending is None or pending.ticket != subject_of(project) or pending.expired:
             return _answer(request, project, errors={"follow-phone": EXPIRED}, status_code=422)
-        rate_limit(request, services, "unlock")
-        rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
-        if not confirm.matches(secret, pending, typed):
+        if not confirm.code_is_right(request, services, pending, typed):
             return _answer(
                 request,
                 project,

@@ -13,8 +13,13 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
 
 from portal.security import sign_value, unsign_value
+from portal.services import Services, rate_limit
+from portal.web import page_of
 
 NOTE = "confirm-phone"
 CODE_SECONDS = 10 * 60
@@ -65,3 +70,32 @@ def matches(secret: str, pending: Pending, typed: str) -> bool:
     """Whether the typed code is the one sent (full-width digits and spaces are forgiven)."""
     cleaned = "".join(unicodedata.normalize("NFKC", typed).split())
     return hmac.compare_digest(code_for(secret, pending).encode(), cleaned.encode())
+
+
+# --- with a request: what one address and one number may send and try ----------------------------
+
+
+def text_code(
+    request: Request[Any, Any, Any],
+    services: Services,
+    phone: str,
+    subject: str,
+    message: str,
+    *,
+    keep_phone_out: bool = False,
+    **values: Any,
+) -> str:
+    """Text a code for ``subject`` to ``phone`` in ``message`` (a message id with ``%(code)s``): a
+    few an hour per number and per address, whatever the codes are for. The note for the form."""
+    rate_limit(request, services, "confirm_address")
+    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
+    note, code = start(services.settings.secret_key, phone, subject, keep_phone_out=keep_phone_out)
+    services.sms.send(phone, page_of(request).t.gettext(message, code=code, **values))
+    return note
+
+
+def code_is_right(request: Request[Any, Any, Any], services: Services, pending: Pending, typed: str) -> bool:
+    """One try of a code, counted per address and per number (429 past the limit)."""
+    rate_limit(request, services, "unlock")
+    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    return matches(services.settings.secret_key, pending, typed[:20])

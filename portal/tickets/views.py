@@ -631,20 +631,12 @@ def _ticket_unlock_sms(request: Request[Any, Any, Any], db_session: Session, cod
     ticket = ticket_or_404(db_session, code)
     if not ticket.reporter_phone or not digits_closed(services, ticket.code):
         raise NotFoundException()  # only once the digits are closed: else anyone could text the reporter
-    rate_limit(request, services, "confirm_address")
-    rate_limit(request, services, "confirm_phone", key=f"phone:{ticket.reporter_phone}")
-    note, sent = confirm.start(
-        services.settings.secret_key, ticket.reporter_phone, _unlock_subject(ticket), keep_phone_out=True
-    )
-    services.sms.send(
-        ticket.reporter_phone,
-        page_of(request).t.gettext(
-            "Jimei: code %(code)s, to see your report %(ticket)s. Valid 10 minutes. If you did not ask "
-            "for it, ignore this message.",
-            code=sent,
-            ticket=ticket.code,
-        ),
-    )
+    note = confirm.text_code(
+        request, services, ticket.reporter_phone, _unlock_subject(ticket),
+        N_("Jimei: code %(code)s, to see your report %(ticket)s. Valid 10 minutes. If you did not ask "
+           "for it, ignore this message."),
+        keep_phone_out=True, ticket=ticket.code,
+    )  # fmt: skip
     return _unlock_answer(request, db_session, ticket, closed=True, note=note)
 
 
@@ -674,9 +666,7 @@ def _ticket_unlock_code(
         return _unlock_answer(
             request, db_session, ticket, closed=True, error=("unlock-sms", expired), status_code=422
         )
-    rate_limit(request, services, "unlock")
-    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
-    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+    if not confirm.code_is_right(request, services, pending, str(form.get("code", ""))):
         wrong = N_("That is not the code we sent. Check the SMS and try again.")
         return _unlock_answer(
             request, db_session, ticket, closed=True, note=note, error=("unlock-code", wrong), status_code=422
@@ -754,20 +744,11 @@ def _new_supporter(request: Request[Any, Any, Any], services: Services, ticket: 
 def _send_confirmation(
     request: Request[Any, Any, Any], services: Services, ticket: Ticket, phone: str
 ) -> str:
-    """Text a code to the phone (a few per number and per address an hour); the note for the form."""
-    rate_limit(request, services, "confirm_address")
-    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
-    note, code = confirm.start(services.settings.secret_key, phone, ticket.code)
-    t = page_of(request).t
-    services.sms.send(
-        phone,
-        t.gettext(
-            "Jimei: code %(code)s, for updates on report %(ticket)s. Valid 10 minutes.",
-            code=code,
-            ticket=ticket.code,
-        ),
-    )
-    return note
+    """Text a code to the phone that wants to follow the ticket; the note for the form."""
+    return confirm.text_code(
+        request, services, phone, ticket.code,
+        N_("Jimei: code %(code)s, for updates on report %(ticket)s. Valid 10 minutes."), ticket=ticket.code,
+    )  # fmt: skip
 
 
 def _support_answer(
@@ -820,9 +801,7 @@ def _ticket_support_confirm(
     if pending is None or pending.ticket != ticket.code or pending.expired:
         problem = N_("This code has expired. Press “Me too” again for a new one.")
         return _support_answer(request, db_session, ticket, error=("support-phone", problem))
-    rate_limit(request, services, "unlock")
-    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
-    if not confirm.matches(secret, pending, str(form.get("code", ""))[:20]):
+    if not confirm.code_is_right(request, services, pending, str(form.get("code", ""))):
         problem = N_("That is not the code we sent. Check the SMS and try again.")
         return _support_answer(
             request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)
