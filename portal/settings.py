@@ -202,12 +202,16 @@ class Settings:
                 "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
-                # all addresses together, per ticket: past it, one try per address (services.py)
+                # all addresses together, per ticket: past it the digits open it from nowhere (services.py)
                 "unlock-ticket": RateLimit.parse(_env("RATE_UNLOCK_TICKET", "20/day")),
                 "support": RateLimit.parse(_env("RATE_SUPPORT", "30/hour")),
                 # codes texted to confirm a "me too" phone: per number, and per address
                 "confirm_phone": RateLimit.parse(_env("RATE_CONFIRM_PHONE", "3/hour")),
                 "confirm_address": RateLimit.parse(_env("RATE_CONFIRM_ADDRESS", "10/hour")),
+                # tries of texted codes: per number (a code is tied to one), and, more loosely, per
+                # address, so that one guesser behind a shared address does not block the others
+                "code_number": RateLimit.parse(_env("RATE_CODE_NUMBER", "5/15 minutes")),
+                "code_address": RateLimit.parse(_env("RATE_CODE_ADDRESS", "30/15 minutes")),
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
                 # /stats figures computed afresh (cached answers are not counted), per address
                 "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),

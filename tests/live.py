@@ -164,7 +164,9 @@ class HealthWatch:
         assert len(busy) >= 5 and set(self.statuses) == {200}
         margin = _percentile(idle, 95)
         assert _percentile(busy, 95) < seconds + margin, f"/healthz was late too often: {busy[-10:]}"
-        assert busy[-1] < 5 * seconds + idle[-1], f"/healthz took {busy[-1]:.3f} s"
+        # A stalled server answered after 22 s; a busy shared machine pauses a process for half a
+        # second now and then (seen once in a fresh-clone run beside other work): a second apart.
+        assert busy[-1] < 1.0 + idle[-1], f"/healthz took {busy[-1]:.3f} s"
 
     def run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=60) as http:

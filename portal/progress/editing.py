@@ -86,11 +86,6 @@ def _texts(form: Any, name: str) -> list[str]:
     return [v for v in values if isinstance(v, str)][:200]
 
 
-# Something that reads as an HTML tag: titles and summaries are plain words, shown as typed.
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
-NO_MARKUP = N_("Titles and summaries are plain words: remove the code between < and >.")
-
-
 def _check_length(problems: Problems, field_id: str, value: str, most: int) -> None:
     if len(value) > most:
         problems.add(field_id, N_("This is too long: at most %(most)s characters."), most=most)
@@ -267,8 +262,8 @@ def _check_project(
             if name == "body":
                 for message, values in markdown.problems(texts[key])[:1]:
                     problems.add(key, message, **values)
-            elif _TAG.search(texts[key]):
-                problems.add(key, NO_MARKUP)
+            elif markdown.looks_like_markup(texts[key]):
+                problems.add(key, markdown.NO_MARKUP)
     if not texts["title_zh_hans"]:
         problems.add("title_zh_hans", N_("Enter the title in Simplified Chinese: every project has one."))
 

@@ -132,8 +132,12 @@ def check_texts(
             problems.add(f"title_{loc}", TITLE_NEEDED if loc == "zh_Hans" else TITLE_FOR_TEXT)
         elif len(clean.title) > TITLE_MAX:
             problems.add(f"title_{loc}", TOO_LONG, max=TITLE_MAX)
+        elif markdown.looks_like_markup(clean.title):
+            problems.add(f"title_{loc}", markdown.NO_MARKUP)
         if len(clean.summary) > SUMMARY_MAX:
             problems.add(f"summary_{loc}", TOO_LONG, max=SUMMARY_MAX)
+        elif markdown.looks_like_markup(clean.summary):
+            problems.add(f"summary_{loc}", markdown.NO_MARKUP)
         if len(clean.body) > BODY_MAX:
             problems.add(f"body_{loc}", TOO_LONG, max=BODY_MAX)
         else:

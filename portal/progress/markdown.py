@@ -70,6 +70,15 @@ FOREIGN_IMAGE = N_(
     "Images must be uploaded on this page; pictures from elsewhere are not shown. Upload it and paste "
     "the line given for it instead of: %(link)s"
 )
+NO_MARKUP = N_("Titles and summaries are plain words: remove the code between < and >.")
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+def looks_like_markup(text: str) -> bool:
+    """Whether a title or summary (plain words, shown as typed) holds something like an HTML tag."""
+    return bool(_TAG.search(text))
+
+
 OTHER_STORY_IMAGE = N_("This image was not uploaded for this story: %(link)s")
 
 

@@ -192,6 +192,7 @@ def _list_rows(session: Session, rows: list[Story], locale: str) -> list[dict[st
 
 
 SCHEDULED_STATE = N_("Scheduled")
+IMAGE_NOT_KEPT = N_("The image was not uploaded because of the other problems on this page: mend them, then choose it again.")
 
 
 def story_state(story: Story, now: datetime) -> str:
@@ -351,6 +352,8 @@ def _story_save(
         )
         draft = validate_story(raw, project_ids=project_ids, images=allowed, problems=problems)
         if problems or draft is None:
+            if isinstance(image, ProcessedPhoto):  # a browser forgets the file chosen: say so
+                problems.add("image", IMAGE_NOT_KEPT)
             return _editor_again(request, session, story, raw, problems)
         try:
             if story is None:

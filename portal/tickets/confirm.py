@@ -95,7 +95,8 @@ def text_code(
 
 
 def code_is_right(request: Request[Any, Any, Any], services: Services, pending: Pending, typed: str) -> bool:
-    """One try of a code, counted per address and per number (429 past the limit)."""
-    rate_limit(request, services, "unlock")
-    rate_limit(request, services, "unlock", key=f"phone:{pending.phone}")
+    """One try of a code, counted per number and per address (429 past either): its own limits, so
+    that codes mistyped do not spend the tracking digits' tries of everyone behind an address."""
+    rate_limit(request, services, "code_number", key=f"phone:{pending.phone}")
+    rate_limit(request, services, "code_address")
     return matches(services.settings.secret_key, pending, typed[:20])

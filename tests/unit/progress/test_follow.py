@@ -176,12 +176,25 @@ def test_guessing_codes_is_limited(client: PageClient, db: Session, services: Se
     make_project(db)
     note = NOTE.search(start(client).text).group(1)  # type: ignore[union-attr]
     code = CODE_IN_SMS.search(sms_to(services)[-1]).group(1)  # type: ignore[union-attr]
-    tries = services.settings.rate_limits["unlock"].count
+    tries = services.settings.rate_limits["code_number"].count
     for n in range(tries):
         guess = f"{n:06d}" if f"{n:06d}" != code else "999999"
         assert confirm_code(client, note, guess).status_code == 422
     assert confirm_code(client, note, code).status_code == 429
     assert followers(db) == []
+    # the guesser's address is not shut for others behind it: another number's right code works,
+    # and the tracking digits keep their own tries
+    other = "13700001111"
+    note = NOTE.search(start(client, phone=other).text).group(1)  # type: ignore[union-attr]
+    code = CODE_IN_SMS.search(sms_to(services, other)[-1]).group(1)  # type: ignore[union-attr]
+    assert confirm_code(client, note, code).status_code in {200, 303}
+    assert [f.phone for f in followers(db)] == [other]
+    assert (
+        client.post(
+            "/track", data={"code": "ABCD-EFGH", "digits": "1234", "_csrf_token": client.csrf()}
+        ).status_code
+        != 429
+    )
 
 
 def test_unpublished_projects_cannot_be_followed(client: PageClient, db: Session) -> None:

@@ -223,6 +223,11 @@ def test_writing_saving_and_submitting(
         ({"title_zh_Hans": ""}, "title_zh_Hans", "Give the story a title in Simplified Chinese."),
         ({"title_zh_Hans": "长" * 121}, "title_zh_Hans", "This is too long: at most 120 characters."),
         (
+            {"title_zh_Hans": "测试<script>alert(1)</script>"},
+            "title_zh_Hans",
+            "Titles and summaries are plain words",
+        ),
+        (
             {"body_zh_Hans": "<script>alert(1)</script>"},
             "body_zh_Hans",
             "Remove the HTML code",
@@ -364,6 +369,20 @@ def test_uploading_an_image_gives_the_line_to_paste(
     )
     assert fake.status_code == 422 and "This file is not a photo" in message_of(fake.text)
     assert len(db.exec(select(StoryImage)).all()) == 1
+    refused = (
+        client.post(  # a good image beside words that are refused: the writer is told to choose it again
+            "/staff/press/stories/save",
+            data={
+                **fields,
+                "story_id": str(image.story_id),
+                "body_zh_Hans": "<b>粗</b>",
+                "_csrf_token": client.csrf(),
+            },
+            files={"image": ("photo2.jpg", jpeg_bytes(color=(1, 2, 3)), "image/jpeg")},
+        )
+    )
+    assert refused.status_code == 422 and 'id="image-error"' in refused.text
+    assert "choose it again" in refused.text and len(db.exec(select(StoryImage)).all()) == 1
 
 
 def test_accepting_the_conversion_in_the_editor(
@@ -430,7 +449,9 @@ def test_approving_with_a_schedule_then_the_public_page(
     story = db.get(Story, story.id)  # type: ignore[assignment]
     assert story.status == StoryStatus.PUBLISHED and story.publish_at > utcnow()
     assert "Approved. The story will be public from" in client.get(response.headers["location"]).text
-    listed = client.get("/staff/press/stories").text  # staff read "scheduled", not "published", before its time
+    listed = client.get(
+        "/staff/press/stories"
+    ).text  # staff read "scheduled", not "published", before its time
     assert 'tag--story-published">Scheduled<' in listed and 'tag--story-published">Published<' not in listed
 
     public = PageClient(app=app, base_url="http://portal.test")
