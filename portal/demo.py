@@ -20,9 +20,10 @@ from portal.db import utcnow
 from portal.demo_progress import load_progress
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
+from portal.dispatch.notes import MISSED_REASONS
 from portal.dispatch.service import issue_order
 from portal.evaluation.models import Rating
-from portal.i18n import N_, translator
+from portal.i18n import translator
 from portal.media import MediaStore, process_photo
 from portal.places.models import Community, GridCell, Street
 from portal.settings import get_settings
@@ -353,12 +354,8 @@ def _sweep_until(session: Session, ticket: Ticket, until: datetime) -> None:
         issued = due + SWEEP_DELAY
         if issued >= until:
             continue
-        reason = (
-            N_("Not accepted within the response deadline.") if kind == OrderKind.MISSED_RESPONSE
-            else N_("Not resolved within the resolution deadline.")
-        )  # fmt: skip
         issue_order(
-            session, ticket, kind, translator(ticket.locale).gettext(reason), add_working_days(issued, 2),
+            session, ticket, kind, translator(ticket.locale).gettext(MISSED_REASONS[kind]), add_working_days(issued, 2),
             now=issued, user=None, address="sweep", sms=_Silent(), base_url="",
             dedupe_key=f"{kind.value}:{ticket.round}:{due.astimezone(UTC).isoformat()}",
         )  # fmt: skip
@@ -419,7 +416,9 @@ def load_demo(engine: Engine) -> str:
         ref = load_reference_data(session)
         made = load_tickets(session, ref, MediaStore(settings.media_dir))
         staff = load_staff(session, ref)
-        projects, stories = load_progress(session, ref, MediaStore(settings.media_dir), hant=settings.hant_conversion)
+        projects, stories = load_progress(
+            session, ref, MediaStore(settings.media_dir), hant=settings.hant_conversion
+        )
         session.commit()
     return (
         f"demo data: {len(ref['streets'])} streets, {len(ref['communities'])} communities, "

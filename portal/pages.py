@@ -71,14 +71,10 @@ def media_file(
         select(Photo, Ticket).join(Ticket, col(Ticket.id) == Photo.ticket_id).where(Photo.digest == digest)
     ).all()
     public = any(photo.approved and ticket.is_public for photo, ticket in rows)
-    progress_public, in_progress = _progress_image(db_session, digest)
-    public = public or progress_public
-    if (
-        not public
-        and not _may_see_unapproved(request, db_session, [ticket for _photo, ticket in rows])
-        and not (in_progress and _is_press(request))
-    ):
-        raise NotFoundException()
+    if not public:  # a ticket's public photo (the busy case) needs nothing more
+        public, in_progress = _progress_image(db_session, digest)
+        if not public and not _may_see_private(request, db_session, [t for _p, t in rows], in_progress):
+            raise NotFoundException()
     data = services.media.open_bytes(digest, "full" if size == "full" else "thumb")
     if data is None:
         raise NotFoundException()
@@ -117,18 +113,20 @@ def _in_live_text(session: Session, story: Story, digest: str) -> bool:
     return any(f"/media/{digest}/" in body for body in bodies)
 
 
-def _is_press(request: Request[Any, Any, Any]) -> bool:
-    services = services_of(request)
-    user = session_user(request, services.settings, services.reader)
-    return user is not None and user.role in PRESS_ROLES
-
-
-def _may_see_unapproved(request: Request[Any, Any, Any], session: Session, tickets: list[Ticket]) -> bool:
+def _may_see_private(
+    request: Request[Any, Any, Any], session: Session, tickets: list[Ticket], in_progress: bool
+) -> bool:
+    """A browser granted one of the tickets; staff who may see one of them; the press office for a
+    project's photo or a story's image (it must see what it is about to publish)."""
     services = services_of(request)
     if any(access.has_access(request, services.settings.secret_key, ticket.code) for ticket in tickets):
         return True
-    user = session_user(request, services.settings, services.reader) if tickets else None
-    return user is not None and any(may_see(session, user, ticket) for ticket in tickets)
+    if not (tickets or in_progress):
+        return False
+    user = session_user(request, services.settings, services.reader)
+    if user is None:
+        return False
+    return (in_progress and user.role in PRESS_ROLES) or any(may_see(session, user, t) for t in tickets)
 
 
 @get("/healthz", sync_to_thread=True)

@@ -125,7 +125,10 @@ def limit_guessing(
     """Count one try of a ticket's digits; 429 when this address may not try now, ``DigitsClosed``
     when the ticket's ceiling is spent. (A rating link's 40-bit token needs only the limit per
     address: see ``_follow_rating_link``.)"""
-    refuse_while_guessing(request, services, code, per_ticket=per_ticket)
+    if per_ticket and digits_closed(services, code):
+        raise DigitsClosed()  # before counting a try against the address: there is nothing to try
+    # A refused try is not counted, so while this address may not try even a right answer is
+    # refused: a flood of guesses cannot tell a hit from the refusals.
     rate_limit(request, services, "unlock")
     if per_ticket and not services.limiter.hit("unlock-ticket", code, _ceiling(services)).allowed:
         raise DigitsClosed()
@@ -137,15 +140,3 @@ def _ceiling(services: Services) -> RateLimit:
 
 def digits_closed(services: Services, code: str) -> bool:
     return not services.limiter.peek("unlock-ticket", code, _ceiling(services)).allowed
-
-
-def refuse_while_guessing(
-    request: Request[Any, Any, Any], services: Services, code: str, *, per_ticket: bool = True
-) -> None:
-    """While this address may not try, even a right answer is refused (without counting a try), so
-    that a flood of guesses cannot tell a hit from the refusals."""
-    verdict = services.limiter.peek("unlock", limit_key(request), services.settings.rate_limits["unlock"])
-    if not verdict.allowed:
-        raise TooManyRequestsException(headers={"Retry-After": str(verdict.retry_after)})
-    if per_ticket and digits_closed(services, code):
-        raise DigitsClosed()

@@ -111,7 +111,11 @@ def _login(request: Request[Any, Any, Any], form: Any) -> Response[Any]:
     t = page_of(request).t
     with Session(services.engine, expire_on_commit=False) as session:
         result = service.authenticate(
-            session, username, password, address=address, known_devices=_known_devices(request, services)
+            session,
+            username,
+            password,
+            address=address,
+            known_devices=frozenset(_known_devices(request, services)),
         )
         token = service.start_session(session, result.user) if result.user is not None else ""
         session.commit()
@@ -132,18 +136,19 @@ DEVICE_COOKIE = "staff-device"
 DEVICE_SECONDS = 90 * 86400
 
 
-def _known_devices(request: Request[Any, Any, Any], services: Services) -> frozenset[int]:
-    """The accounts that signed in from this browser lately (a signed cookie): when guessers from
-    many addresses have spent an account's daily tries, its owner's own browser still gets in."""
+def _known_devices(request: Request[Any, Any, Any], services: Services) -> list[int]:
+    """The accounts that signed in from this browser lately, oldest first (a signed cookie): when
+    guessers from many addresses have spent an account's daily tries, its owner's own browser
+    still gets in."""
     payload = unsign_value(services.settings.secret_key, DEVICE_COOKIE, request.cookies.get(DEVICE_COOKIE))
-    return frozenset(i for i in payload if isinstance(i, int)) if isinstance(payload, list) else frozenset()
+    return [i for i in payload if isinstance(i, int)] if isinstance(payload, list) else []
 
 
 def _remember_device(
     request: Request[Any, Any, Any], response: Response[Any], services: Services, user_id: int
 ) -> None:
-    others = sorted(i for i in _known_devices(request, services) if i != user_id)[-4:]  # a shared desk
-    ids = [*others, user_id]
+    # a shared desk: the four accounts signed in most lately besides this one
+    ids = [*[i for i in _known_devices(request, services) if i != user_id][-4:], user_id]
     response.set_cookie(
         DEVICE_COOKIE,
         sign_value(services.settings.secret_key, DEVICE_COOKIE, ids),

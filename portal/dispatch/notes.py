@@ -10,11 +10,12 @@ from portal.directory.service import Reference
 from portal.dispatch.models import ORDER_KIND_LABELS, OrderKind
 from portal.i18n import LOCALES, N_, Translator, translator
 
-SYSTEM_REASONS = (
-    N_("Not accepted within the response deadline."),
-    N_("Not resolved within the resolution deadline."),
-    N_("A resident rated the result as poor or not solved."),
-)
+MISSED_REASONS = {
+    OrderKind.MISSED_RESPONSE: N_("Not accepted within the response deadline."),
+    OrderKind.MISSED_RESOLUTION: N_("Not resolved within the resolution deadline."),
+}
+POOR_RATING_REASON = N_("A resident rated the result as poor or not solved.")
+SYSTEM_REASONS = (*MISSED_REASONS.values(), POOR_RATING_REASON)
 """Reasons the portal itself writes into supervision orders and their events, in the ticket's language."""
 
 

@@ -14,7 +14,7 @@ from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Category, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
-from portal.dispatch.notes import SYSTEM_REASONS
+from portal.dispatch.notes import MISSED_REASONS
 from portal.evaluation.links import rating_link
 from portal.evaluation.models import PeerRequest
 from portal.i18n import N_, translator
@@ -385,7 +385,7 @@ def sweep(
         for ticket in list(session.exec(query)):
             due = due_of(ticket)
             key = f"{kind.value}:{ticket.round}:{due.isoformat()}"
-            reason = SYSTEM_REASONS[0] if kind == OrderKind.MISSED_RESPONSE else SYSTEM_REASONS[1]
+            reason = MISSED_REASONS[kind]
             try:
                 with session.begin_nested():
                     order = issue_order(

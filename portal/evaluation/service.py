@@ -15,7 +15,7 @@ from portal.accounts.service import audit
 from portal.db import utcnow
 from portal.directory.models import Department
 from portal.dispatch.models import OrderKind
-from portal.dispatch.notes import SYSTEM_REASONS
+from portal.dispatch.notes import POOR_RATING_REASON
 from portal.dispatch.service import issue_order
 from portal.evaluation.models import LEVELS, SOLVED, Evaluation, PeerRequest, Rating, evaluator_of
 from portal.i18n import N_, translator
@@ -116,7 +116,7 @@ def submit_rating(
     if rule.poor_rating(rating.level, solved):
         issue_order(
             session, ticket, OrderKind.POOR_RESULT,
-            translator(ticket.locale).gettext(SYSTEM_REASONS[2]),
+            translator(ticket.locale).gettext(POOR_RATING_REASON),
             add_working_days(now, 3), now=now, user=None, address="rating", sms=sms, base_url=base_url,
             dedupe_key=f"poor:{ticket.round}",
         )  # fmt: skip

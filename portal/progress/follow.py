@@ -99,13 +99,14 @@ def _answer(
 ) -> Response[str]:
     """The follow page, or (for htmx) only its form swapped into the project page."""
     t = page_of(request).t
+    shown_errors = {k: t.gettext(v) for k, v in (errors or {}).items()}
     context = {
         "project": project,
         "project_title": field(
             project, "title", page_of(request).locale, services_of(request).settings.hant_conversion
         ),
-        "follow_errors": {k: t.gettext(v) for k, v in (errors or {}).items()},
-        "errors": {k: t.gettext(v) for k, v in (errors or {}).items()},
+        "follow_errors": shown_errors,  # the project page has its own "errors"
+        "errors": shown_errors,
         "follow_note": note,
         "follow_phone": mask_phone(phone) if phone else "",
         "follow_value": value,

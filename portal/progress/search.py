@@ -69,12 +69,6 @@ def reindex(session: Session, project: Project) -> None:
         session.execute(insert(project_search).values(rowid=project.id, search_text=project.search_text))
 
 
-def unindex(session: Session, project_id: int) -> None:
-    """Forget a project that is being deleted."""
-    if _dialect(session) == "sqlite":
-        session.execute(delete(project_search).where(project_search.c.rowid == project_id))
-
-
 def matching(session: Session, words: list[str]) -> ColumnElement[bool]:
     """A condition on Project: every word occurs in its texts. No words: every project."""
     if not words:

@@ -40,8 +40,6 @@ from portal.tickets.models import Ticket
 
 _P = Project.__table__.c  # type: ignore[attr-defined]
 _S = Story.__table__.c  # type: ignore[attr-defined]
-_M = Milestone.__table__.c  # type: ignore[attr-defined]
-_PH = ProjectPhoto.__table__.c  # type: ignore[attr-defined]
 _PT = ProjectTicket.__table__.c  # type: ignore[attr-defined]
 
 

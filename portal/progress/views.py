@@ -4,7 +4,6 @@ stories). Both come from the page cache while nothing they show has changed."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,13 +12,13 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from portal.db import utcnow
 from portal.directory.models import Department
 from portal.i18n import DATE_PATTERNS
-from portal.progress import search, service, texts
+from portal.progress import markdown, search, service, texts
 from portal.progress.computing import TIMING_LABELS, Method, Progress, Timing, percent_text
 from portal.progress.models import (
     PROJECT_STATUS_LABELS,
@@ -38,27 +37,9 @@ MAX_QUERY = 100
 SLUG_LENGTH = 60
 
 
-def _markdown() -> Callable[[str], Markup] | None:
-    """The stories' Markdown renderer, once it exists (portal.progress.markdown)."""
-    try:
-        module = importlib.import_module("portal.progress.markdown")
-    except ImportError:
-        return None
-    found = getattr(module, "render", None)
-    return found if callable(found) else None
-
-
 def body_html(text: str) -> Markup:
-    """A project's body: Markdown when the renderer is there, else escaped paragraphs."""
-    if not text.strip():
-        return Markup("")
-    renderer = _markdown()
-    if renderer is not None:
-        return renderer(text)
-    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    return Markup("\n").join(
-        Markup("<p>%s</p>") % Markup("<br>").join(escape(line) for line in p.split("\n")) for p in paragraphs
-    )
+    """A project's body, in Markdown as stories are."""
+    return markdown.render(text) if text.strip() else Markup("")
 
 
 # --- what the pages show -------------------------------------------------------------------------
