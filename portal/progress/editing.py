@@ -287,7 +287,14 @@ def _check_project(
     if weight is None:
         problems.add("weight", N_("The weight is a whole number from 1 to 100."))
 
-    department_ids = {d for d in session.exec(select(Department.id)) if d is not None}
+    # The departments the form offers: those in service, and those the project already names.
+    department_ids = {d for d in session.exec(select(Department.id).where(col(Department.active))) if d}
+    if project is not None and project.id is not None:
+        department_ids |= {project.lead_department_id or 0} | set(
+            session.exec(
+                select(ProjectDepartment.department_id).where(ProjectDepartment.project_id == project.id)
+            )
+        )
     lead = whole_number(raw.lead_department)
     if lead is None or lead not in department_ids:
         problems.add("lead_department", N_("Choose the department that leads the project."))

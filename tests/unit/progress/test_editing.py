@@ -126,7 +126,9 @@ def test_markup_in_titles_and_unsafe_markdown_in_the_body_are_refused(db: Sessio
     assert "remove the code between < and >" in problems["title_zh_hans"]
     assert "javascript:" in problems["body_zh_hans"] and "Remove the HTML code" in problems["body_en"]
     assert db.exec(select(Project)).first() is None  # nothing saved
-    save(db, None, project_input(db, title_en="Fences down: 3 < 5 sites done"))  # a "<" that is no tag is fine
+    save(
+        db, None, project_input(db, title_en="Fences down: 3 < 5 sites done")
+    )  # a "<" that is no tag is fine
 
 
 def test_status_kind_weight_and_departments_are_checked(db: Session) -> None:
@@ -136,6 +138,19 @@ def test_status_kind_weight_and_departments_are_checked(db: Session) -> None:
     )  # fmt: skip
     assert set(problems) >= {"status", "kind", "weight", "lead_department", "departments"}
     assert "weight" in refused(save, db, None, project_input(db, weight="101"))
+
+
+def test_a_switched_off_department_is_refused_unless_the_project_names_it_already(db: Session) -> None:
+    department = a_department(db, 1)
+    project = save(db, None, project_input(db, departments=[str(department.id)]))
+    department.active = False
+    db.add(department)
+    db.commit()
+    assert "departments" in refused(
+        save, db, None, project_input(db, slug="other", departments=[str(department.id)])
+    )
+    again = project_input(db, departments=[str(department.id)], version=str(project.version))
+    assert save(db, project, again).id == project.id  # editing it keeps what it had: no refusal
 
 
 def test_the_target_is_not_before_the_start_and_dates_are_dates(db: Session) -> None:
