@@ -23,7 +23,11 @@ from portal.dispatch.notes import describe_public_update
 from portal.evaluation.models import EVALUATION_KINDS, LEVELS, SOLVED
 from portal.evaluation.service import rounds_of
 from portal.i18n import N_, Translator
-from portal.media import MAX_PHOTOS, MAX_UPLOAD_BYTES, PhotoError, ProcessedPhoto, process_in_pool
+from portal.media import (
+    MAX_PHOTOS,
+    ProcessedPhoto,
+    read_one_upload,
+)
 from portal.progress import service as progress_service
 from portal.progress import texts
 from portal.progress.texts import typed_text
@@ -164,16 +168,8 @@ async def read_uploads(form: Any) -> list[ProcessedPhoto | str]:
         if len(uploads) == MAX_PHOTOS:
             uploads.append(TOO_MANY_PHOTOS)
             break
-        data = await item.read(MAX_UPLOAD_BYTES + 1)
-        if not data:
-            continue
-        if len(data) > MAX_UPLOAD_BYTES:
-            uploads.append(OVER_10_MB)
-            continue
-        try:
-            uploads.append(await process_in_pool(data))
-        except PhotoError as problem:
-            uploads.append(problem.message)
+        if (read := await read_one_upload(item, OVER_10_MB)) is not None:
+            uploads.append(read)
     return uploads
 
 
@@ -462,9 +458,13 @@ def ticket_context(request: Request[Any, Any, Any], session: Session, ticket: Ti
     locale, config = page_of(request).locale, services.settings.hant_conversion
     notes = {e.id: public_note(t, reference, e) for e in every}
     # What people typed is shown to 繁體 readers converted (and marked); it stays stored as typed.
-    typed = {e.id: typed_text(notes[e.id] or "", locale, config) for e in every if e.action != Action.UPDATE.value}
+    typed = {
+        e.id: typed_text(notes[e.id] or "", locale, config) for e in every if e.action != Action.UPDATE.value
+    }
     notes.update({i: shown.text for i, shown in typed.items() if notes[i]})
-    description = typed_text(ticket.description if unlocked else mask_phones_in_text(ticket.description), locale, config)
+    description = typed_text(
+        ticket.description if unlocked else mask_phones_in_text(ticket.description), locale, config
+    )
     events = [e for e in every if notes[e.id] is not None]
     photos = service.photo_sets(service.photos_of(session, ticket, approved_only=not unlocked), events)
     merged_into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
