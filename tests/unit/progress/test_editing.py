@@ -146,11 +146,16 @@ def test_a_switched_off_department_is_refused_unless_the_project_names_it_alread
     department.active = False
     db.add(department)
     db.commit()
-    assert "departments" in refused(
-        save, db, None, project_input(db, slug="other", departments=[str(department.id)])
-    )
-    again = project_input(db, departments=[str(department.id)], version=str(project.version))
-    assert save(db, project, again).id == project.id  # editing it keeps what it had: no refusal
+    try:
+        other = project_input(db, slug="other", departments=[str(department.id)])
+        assert "departments" in refused(save, db, None, other)
+        again = project_input(db, departments=[str(department.id)], version=str(project.version))
+        assert save(db, project, again).id == project.id  # editing it keeps what it had: no refusal
+    finally:  # departments are shared by every test
+        db.rollback()
+        department.active = True
+        db.add(department)
+        db.commit()
 
 
 def test_the_target_is_not_before_the_start_and_dates_are_dates(db: Session) -> None:
