@@ -18,6 +18,7 @@ from portal.progress.models import (
     StoryImage,
     StoryText,
 )
+from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
 __all__ = [
@@ -47,6 +48,11 @@ __all__ = [
     "StoryText",
     "Street",
     "SupervisionOrder",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyDraft",
+    "SurveyResponse",
+    "SurveyVersion",
     "Ticket",
     "TicketEvent",
 ]

@@ -94,6 +94,11 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
 
 
 PROGRESS_TABLES = (
+    "survey_answer",
+    "survey_response",
+    "survey_draft",
+    "survey_version",
+    "survey",
     "project_follower",
     "project_ticket",
     "campaign_category",
@@ -108,7 +113,7 @@ PROGRESS_TABLES = (
 
 
 def clear_projects_and_stories(engine: Engine) -> None:
-    """Every project and story, and what hangs on them (they refer to tickets and staff accounts)."""
+    """Every survey, project and story, and what hangs on them (they refer to tickets and staff accounts)."""
     with engine.begin() as conn:
         for table in PROGRESS_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))

@@ -19,8 +19,8 @@ from alembic import op
 import portal.db
 
 
-revision: str = '3bf359c796b4'
-down_revision: str | None = '5205791d7c26'
+revision: str = "3bf359c796b4"
+down_revision: str | None = "5205791d7c26"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,7 +34,10 @@ def upgrade() -> None:
         sa.column("department_id", sa.Integer()),
     )
     ticket = sa.table(
-        "ticket", sa.column("id", sa.Integer()), sa.column("status", sa.String()), sa.column("department_id", sa.Integer())
+        "ticket",
+        sa.column("id", sa.Integer()),
+        sa.column("status", sa.String()),
+        sa.column("department_id", sa.Integer()),
     )
     left = sa.select(ticket.c.id).where(
         ticket.c.id == order.c.ticket_id,

@@ -17,21 +17,21 @@ from alembic import op
 import portal.db
 
 
-revision: str = 'b52f0e8a6c13'
-down_revision: str | None = '7c1e5a9d2b40'
+revision: str = "b52f0e8a6c13"
+down_revision: str | None = "7c1e5a9d2b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('staff_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('unlocked_at', portal.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.drop_column('locked_until')
-        batch_op.drop_column('failed_logins')
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unlocked_at", portal.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.drop_column("locked_until")
+        batch_op.drop_column("failed_logins")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('staff_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('locked_until', portal.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.drop_column('unlocked_at')
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("locked_until", portal.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.drop_column("unlocked_at")

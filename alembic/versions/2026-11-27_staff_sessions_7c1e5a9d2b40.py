@@ -18,31 +18,35 @@ from alembic import op
 import portal.db
 
 
-revision: str = '7c1e5a9d2b40'
-down_revision: str | None = '3bf359c796b4'
+revision: str = "7c1e5a9d2b40"
+down_revision: str | None = "3bf359c796b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('staff_session',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', portal.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "staff_session",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table('staff_session', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_staff_session_user_id'), ['user_id'], unique=False)
-    with op.batch_alter_table('staff_user', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    with op.batch_alter_table("staff_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_session_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.drop_column("session_version")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('staff_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False, server_default='1'))
-    with op.batch_alter_table('staff_session', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_staff_session_user_id'))
-    op.drop_table('staff_session')
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="1"))
+    with op.batch_alter_table("staff_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_session_user_id"))
+    op.drop_table("staff_session")
