@@ -18,6 +18,7 @@ from portal.accounts.models import StaffRole
 from portal.accounts.service import create_user, find_user
 from portal.db import utcnow
 from portal.demo_progress import load_progress
+from portal.demo_surveys import load_surveys
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import OrderKind, SupervisionOrder
 from portal.dispatch.notes import MISSED_REASONS
@@ -419,12 +420,13 @@ def load_demo(engine: Engine) -> str:
         projects, stories = load_progress(
             session, ref, MediaStore(settings.media_dir), hant=settings.hant_conversion
         )
+        surveys = load_surveys(session, secret=settings.secret_key, hant=settings.hant_conversion)
         session.commit()
     return (
         f"demo data: {len(ref['streets'])} streets, {len(ref['communities'])} communities, "
         f"{len(ref['cells'])} grid cells, {len(ref['departments'])} departments, "
         f"{len(ref['categories'])} categories, {made} new tickets, {len(staff)} new staff accounts, "
-        f"{projects} new projects, {stories} new stories\n"
+        f"{projects} new projects, {stories} new stories, {surveys} new surveys\n"
         f"staff sign-in at /staff: admin, centre, volunteer, press, press-lead or dept-<department> "
         f"(e.g. dept-{next(iter(ref['departments']))}), password {DEMO_PASSWORD!r} (demonstration only)"
     )
