@@ -33,6 +33,7 @@ from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
 from portal.stats.views import ReportCache
+from portal.surveys import views as survey_views
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
 from portal.web import BodyLimitMiddleware, PageContextMiddleware
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *progress_follow.route_handlers,
             campaign_router,
             *story_views.route_handlers,
+            *survey_views.route_handlers,
+            survey_views.preview_router,
             staff_router,
             dispatch_router,
             admin_router,

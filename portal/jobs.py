@@ -19,6 +19,7 @@ from portal.evaluation.service import close_unrated
 from portal.progress.follow import announce
 from portal.progress.models import ProjectPhoto, StoryImage
 from portal.services import Services
+from portal.surveys.answering import delete_old_drafts
 from portal.tickets.models import Photo
 from portal.web import in_thread
 
@@ -43,6 +44,8 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
         settings = services.settings
         news = announce(session, services.sms, settings.base_url, config=settings.hant_conversion)
         session.commit()
+        drafts = delete_old_drafts(session)
+        session.commit()
         referenced = set(session.exec(select(Photo.digest))) if photos else set()
         if photos:  # a project's cover and before/after photos are in use too
             referenced |= set(session.exec(select(ProjectPhoto.digest)))
@@ -50,7 +53,7 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
     summary = (
         f"deadline sweep: {len(orders)} supervision order(s) issued; {closed} ticket(s) closed unrated; "
         f"audit log: {pruned} entries past retention removed; {sessions} old staff session(s) removed; "
-        f"project news: {news} SMS to followers"
+        f"project news: {news} SMS to followers; {drafts} survey draft(s) past a month removed"
     )
     if photos:
         summary += f"; {services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)} unused photo(s) removed"

@@ -215,6 +215,8 @@ class Settings:
                 "login": RateLimit.parse(_env("RATE_LOGIN", "20/15 minutes")),
                 # /stats figures computed afresh (cached answers are not counted), per address
                 "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),
+                # surveys' responses stored, per address (a script cannot stuff a browser survey)
+                "survey_submit": RateLimit.parse(_env("RATE_SURVEY_SUBMIT", "20/hour")),
             },
         )
 
