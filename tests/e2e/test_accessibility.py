@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import Session
 
 from portal.access import ACCESS_COOKIE
+from tests.conftest import current_engine
 from tests.e2e.conftest import ContextFactory
 from tests.e2e.helpers import PHONE, fill_report, format_violations, report_ticket, run_axe, screenshot
+from tests.unit.surveys.survey_data import open_survey
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +92,18 @@ def _privacy(page: Page, _photo: Path) -> None:
     page.goto("/privacy")
 
 
+def _surveys(page: Page, _photo: Path) -> None:
+    with Session(current_engine()) as session:
+        open_survey(session)
+    page.goto("/surveys")
+
+
+def _survey(page: Page, _photo: Path) -> None:
+    with Session(current_engine()) as session:
+        open_survey(session)
+    page.goto("/surveys/shili-changdi-manyidu")
+
+
 def _not_found(page: Page, _photo: Path) -> None:
     response = page.goto("/t/7K4M-P2QX")
     assert response is not None and response.status == 404
@@ -106,6 +121,8 @@ PAGES: dict[str, Callable[[Page, Path], None]] = {
     "board": _board,
     "board-filtered": _board_filtered,
     "privacy": _privacy,
+    "surveys": _surveys,
+    "survey": _survey,
     "not-found": _not_found,
 }
 

@@ -28,7 +28,14 @@ CODE_IN_SMS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 NOTE = re.compile(r'name="note" value="([^"]+)"')
 
 
-def send(client: PageClient, section: str, shown: tuple[str, ...], go: str = "next", slug: str = SLUG, **fields: Any) -> Any:
+def send(
+    client: PageClient,
+    section: str,
+    shown: tuple[str, ...],
+    go: str = "next",
+    slug: str = SLUG,
+    **fields: Any,
+) -> Any:
     data: dict[str, Any] = {"_csrf_token": client.csrf(), "section": section, "go": go, "shown": list(shown)}
     data.update({k.replace("_", "-"): v for k, v in fields.items()})
     return client.post(f"/surveys/{slug}", data=data, follow_redirects=False)
@@ -69,12 +76,18 @@ def answer_all(client: PageClient) -> Any:
 # --- the list --------------------------------------------------------------------------------------
 
 
-def test_the_list_shows_open_surveys_and_closed_ones_with_public_results(client: PageClient, db: Session) -> None:
+def test_the_list_shows_open_surveys_and_closed_ones_with_public_results(
+    client: PageClient, db: Session
+) -> None:
     now = utcnow()
     open_survey(db)
     open_survey(db, slug="later", title_zh_hans="还没开始的问卷", opens_at=now + timedelta(days=2))
     open_survey(
-        db, slug="done", title_zh_hans="已结束公开结果", opens_at=now - timedelta(days=9), closes_at=now - timedelta(days=1)
+        db,
+        slug="done",
+        title_zh_hans="已结束公开结果",
+        opens_at=now - timedelta(days=9),
+        closes_at=now - timedelta(days=1),
     )
     open_survey(
         db, slug="done-private", title_zh_hans="已结束不公开", results_public=False,
@@ -103,7 +116,9 @@ def test_hidden_unopened_and_unknown_surveys_are_not_found(client: PageClient, d
 # --- the way through ---------------------------------------------------------------------------------
 
 
-def test_sections_follow_the_answers_and_the_last_stores_the_response(client: PageClient, db: Session) -> None:
+def test_sections_follow_the_answers_and_the_last_stores_the_response(
+    client: PageClient, db: Session
+) -> None:
     survey = open_survey(db, intro_zh_hans="第一段<b>不是HTML</b>\n\n第二段", thanks_zh_hans="谢谢您的参与！")
     first = client.get(f"/surveys/{SLUG}")
     assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
@@ -133,7 +148,9 @@ def test_sections_follow_the_answers_and_the_last_stores_the_response(client: Pa
     assert not drafts(db)
 
 
-def test_a_section_its_condition_does_not_open_is_skipped_and_not_counted(client: PageClient, db: Session) -> None:
+def test_a_section_its_condition_does_not_open_is_skipped_and_not_counted(
+    client: PageClient, db: Session
+) -> None:
     open_survey(db)
     went = send(client, "s1", ("q1",), q_q1="o2")
     assert went.headers["location"] == f"/surveys/{SLUG}?s=s3"
@@ -158,7 +175,9 @@ def test_without_javascript_a_section_that_opens_questions_comes_back_with_them(
     assert 'name="q-q3"' in opened.text and 'value="1" checked' in opened.text
     assert "Answer this question" not in opened.text  # the new question was not on the page yet
     chained = send(client, "s2", ("q2", "q3"), q_q2="1", q_q3=["o1", "o2"])
-    assert chained.status_code == 200 and 'name="q-q4"' in chained.text and 'value="o2" checked' in chained.text
+    assert (
+        chained.status_code == 200 and 'name="q-q4"' in chained.text and 'value="o2" checked' in chained.text
+    )
     went = send(client, "s2", ("q2", "q3", "q4"), q_q2="1", q_q3=["o1", "o2"], q_q4="晚上十点以后")
     assert went.status_code == 303
     changed = send(client, "s2", ("q2", "q3", "q4"), go="next", q_q2="5", q_q3=["o1"], q_q4="x")
@@ -167,7 +186,9 @@ def test_without_javascript_a_section_that_opens_questions_comes_back_with_them(
     assert nothing_stored(db)
 
 
-def test_with_htmx_only_the_questions_that_appear_or_disappear_come_back(client: PageClient, db: Session) -> None:
+def test_with_htmx_only_the_questions_that_appear_or_disappear_come_back(
+    client: PageClient, db: Session
+) -> None:
     open_survey(db)
     send(client, "s1", ("q1",), q_q1="o1")
     page = client.get(f"/surveys/{SLUG}")
@@ -175,7 +196,9 @@ def test_with_htmx_only_the_questions_that_appear_or_disappear_come_back(client:
     data = {"_csrf_token": client.csrf(), "section": "s2", "shown": ["q2"], "q-q2": "2"}
     live = client.post(f"/surveys/{SLUG}/live", data=data, headers=HTMX)
     assert live.status_code == 200
-    assert 'id="qw-q3"' in live.text and 'data-hx-swap-oob="true"' in live.text and 'id="q-q3-o1"' in live.text
+    assert (
+        'id="qw-q3"' in live.text and 'data-hx-swap-oob="true"' in live.text and 'id="q-q3-o1"' in live.text
+    )
     assert 'id="qw-q2"' not in live.text  # what the resident is touching stays as it is
     assert "A question appeared below" in live.text and "Section 2 of 3" in live.text
     data = {"_csrf_token": client.csrf(), "section": "s2", "shown": ["q2", "q3"], "q-q2": "5"}
@@ -196,7 +219,9 @@ def test_a_half_answered_survey_resumes_in_the_same_browser_with_what_was_typed(
     back = client.get(f"/surveys/{SLUG}")
     assert "You started this survey earlier" in back.text and "Section 2 of 2" in back.text
     assert 'value="两百"' in back.text and 'id="q-q5-8" name="q-q5" value="8" checked' in back.text
-    restart = client.post(f"/surveys/{SLUG}/restart", data={"_csrf_token": client.csrf()}, follow_redirects=False)
+    restart = client.post(
+        f"/surveys/{SLUG}/restart", data={"_csrf_token": client.csrf()}, follow_redirects=False
+    )
     assert restart.status_code == 303 and not drafts(db)
     fresh = client.get(f"/surveys/{SLUG}")
     assert "Section 1 of 2" in fresh.text and "You started" not in fresh.text
@@ -227,7 +252,9 @@ def test_a_required_question_skipped_is_named_and_linked(client: PageClient, db:
     assert nothing_stored(db)
 
 
-def test_bad_answers_are_refused_with_a_clear_message_and_nothing_stored(client: PageClient, db: Session) -> None:
+def test_bad_answers_are_refused_with_a_clear_message_and_nothing_stored(
+    client: PageClient, db: Session
+) -> None:
     open_survey(db)
     forged = send(client, "s1", ("q1",), q_q1="o99")
     assert forged.status_code == 422 and "Choose one of the options shown." in forged.text
@@ -239,13 +266,18 @@ def test_bad_answers_are_refused_with_a_clear_message_and_nothing_stored(client:
     send(client, "s2", ("q2",), q_q2="5")
     out_of_range = send(client, "s3", ("q5", "q6"), q_q5="11", q_q6="5")
     assert out_of_range.status_code == 422
-    assert "Choose a number from 0 to 10." in out_of_range.text and "Enter a number from 10 to 120." in out_of_range.text
+    assert (
+        "Choose a number from 0 to 10." in out_of_range.text
+        and "Enter a number from 10 to 120." in out_of_range.text
+    )
     huge = send(client, "s3", ("q9",), q_q9="长" * 100_000)
     assert huge.status_code == 422 and "Keep your answer under 200 characters" in huge.text
     assert nothing_stored(db)
 
 
-def test_skipping_a_section_by_a_forged_post_sends_the_resident_back_to_it(client: PageClient, db: Session) -> None:
+def test_skipping_a_section_by_a_forged_post_sends_the_resident_back_to_it(
+    client: PageClient, db: Session
+) -> None:
     open_survey(db)
     send(client, "s1", ("q1",), q_q1="o1")
     skipped = answer_s3(client)
@@ -258,7 +290,9 @@ def test_surveys_not_open_yet_or_closed_take_no_answers(client: PageClient, db: 
     open_survey(db, slug="later", opens_at=now + timedelta(days=2))
     open_survey(db, slug="done", opens_at=now - timedelta(days=9), closes_at=now - timedelta(days=1))
     later = client.get("/surveys/later")
-    assert later.status_code == 200 and "This survey opens on" in later.text and 'name="q-q1"' not in later.text
+    assert (
+        later.status_code == 200 and "This survey opens on" in later.text and 'name="q-q1"' not in later.text
+    )
     assert send(client, "s1", ("q1",), slug="later", q_q1="o1").status_code == 409
     done = client.get("/surveys/done")
     assert "This survey closed on" in done.text and 'href="/surveys/done/results"' in done.text
@@ -282,7 +316,17 @@ def test_the_reader_language_is_used_and_missing_traditional_text_is_converted(
 
 
 def test_past_the_limit_an_address_stores_no_more_responses(client: PageClient, db: Session) -> None:
-    tiny = Definition(sections=[Section(key="s1", questions=[Question(key="q1", kind=Kind.SINGLE, options=options("好", "不好"), text=hans("好吗？"))])], last_key=2)
+    tiny = Definition(
+        sections=[
+            Section(
+                key="s1",
+                questions=[
+                    Question(key="q1", kind=Kind.SINGLE, options=options("好", "不好"), text=hans("好吗？"))
+                ],
+            )
+        ],
+        last_key=2,
+    )
     open_survey(db, definition=tiny)
     statuses = []
     for _ in range(21):
@@ -301,7 +345,9 @@ def start_phone(client: PageClient, phone: str = PHONE) -> Any:
 
 def confirm_code(client: PageClient, note: str, code: str) -> Any:
     return client.post(
-        f"/surveys/{SLUG}/confirm", data={"note": note, "code": code, "_csrf_token": client.csrf()}, follow_redirects=False
+        f"/surveys/{SLUG}/confirm",
+        data={"note": note, "code": code, "_csrf_token": client.csrf()},
+        follow_redirects=False,
     )
 
 
@@ -327,7 +373,9 @@ def test_a_phone_survey_asks_for_a_confirmed_number_and_keeps_only_its_hash(
     wrong = confirm_code(client, note.group(1), "000000" if code_from(services) != "000000" else "111111")
     assert wrong.status_code == 422 and "That is not the code we sent" in wrong.text
     assert not drafts(db)
-    expired = sign_value(services.settings.secret_key, confirm.NOTE, [PHONE, f"survey:{SLUG}", int(time.time()) - 1, "n"])
+    expired = sign_value(
+        services.settings.secret_key, confirm.NOTE, [PHONE, f"survey:{SLUG}", int(time.time()) - 1, "n"]
+    )
     stale = confirm_code(client, expired, code_from(services))
     assert stale.status_code == 422 and "This code has expired" in stale.text
     assert confirm_code(client, note.group(1), code_from(services)).status_code == 303
@@ -352,17 +400,37 @@ def test_a_phone_survey_asks_for_a_confirmed_number_and_keeps_only_its_hash(
 
 def test_the_preview_is_the_same_form_and_stores_nothing(client: PageClient, db: Session) -> None:
     survey = open_survey(db, opens_at=None)
-    assert client.get(f"/staff/surveys/{survey.id}/preview", follow_redirects=False).status_code in (302, 303, 401)
+    assert client.get(f"/staff/surveys/{survey.id}/preview", follow_redirects=False).status_code in (
+        302,
+        303,
+        401,
+    )
     signed = client.post(
         "/staff/login",
-        data={"username": "press-writer", "password": "a long enough password", "next": "/staff", "_csrf_token": client.csrf()},
+        data={
+            "username": "press-writer",
+            "password": "a long enough password",
+            "next": "/staff",
+            "_csrf_token": client.csrf(),
+        },
         follow_redirects=False,
     )
     assert signed.status_code == 303
     first = client.get(f"/staff/surveys/{survey.id}/preview")
-    assert first.status_code == 200 and "Preview — nothing is saved" in first.text and "Section 1 of 2" in first.text
+    assert (
+        first.status_code == 200
+        and "Preview — nothing is saved" in first.text
+        and "Section 1 of 2" in first.text
+    )
     assert f'data-hx-post="/staff/surveys/{survey.id}/preview/live"' in first.text
-    data = {"_csrf_token": client.csrf(), "section": "s1", "go": "next", "shown": ["q1"], "q-q1": "o1", "carried": "{}"}
+    data = {
+        "_csrf_token": client.csrf(),
+        "section": "s1",
+        "go": "next",
+        "shown": ["q1"],
+        "q-q1": "o1",
+        "carried": "{}",
+    }
     second = client.post(f"/staff/surveys/{survey.id}/preview", data=data)
     assert "Section 2 of 3" in second.text and "Preview — nothing is saved" in second.text
     carried = re.search(r'name="carried" value="([^"]+)"', second.text)
