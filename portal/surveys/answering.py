@@ -265,6 +265,21 @@ def form_values(section: Section, answers: Answers) -> dict[str, list[str]]:
     return values
 
 
+def section_values(
+    section: Section, answers: Answers, typed: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """The section's form: its stored answers, with what was typed in it (mistakes too) on top."""
+    values = form_values(section, answers)
+    if typed:
+        names = {field_id(q) for q in section.questions}
+        mine = {k: list(v) for k, v in typed.items() if k.rsplit("-", 1)[0] in names or k in names}
+        if mine:
+            # What was typed replaces the stored answers of the section whole (an unticked box
+            # sends nothing, so merging would bring back what the resident took away).
+            return mine
+    return values
+
+
 def condition_sources(definition: Definition) -> set[str]:
     """The questions some condition looks at: changing their answer may show or hide others."""
     found = {s.condition.question for s in definition.sections if s.condition}

@@ -368,7 +368,7 @@ def _survey_page(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
     section = answering.current_section(definition, answers, draft.section if draft else "")
     if section is None:
         raise NotFoundException()
-    values = typed or answering.form_values(section, answers)
+    values = answering.section_values(section, answers, typed)
     resumed = ""
     if draft is not None and draft.section and not request.query_params.get("s"):
         resumed = t.gettext(RESUMED, date=t.datetime(draft.updated_at))
