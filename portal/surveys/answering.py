@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from portal.db import utcnow
@@ -148,15 +149,31 @@ def save_draft(
     typed: Mapping[str, Sequence[str]] | None = None,
     respondent: str | None = None,
 ) -> SurveyDraft:
-    """Keep what this browser has answered so far and where it is (committed)."""
-    draft = (
-        find_draft(session, survey, browser)
-        or session.exec(
-            select(SurveyDraft).where(SurveyDraft.survey_id == survey.id, SurveyDraft.browser == browser)
-        ).first()
-    )
+    """Keep what this browser has answered so far and where it is (committed). Two sends at once
+    (a double tap on "Next") may both find no draft: the second then updates the first's."""
+    try:
+        return _save_draft(session, survey, browser, answers, section, typed, respondent)
+    except IntegrityError:
+        session.rollback()
+        return _save_draft(session, survey, browser, answers, section, typed, respondent)
+
+
+def _save_draft(
+    session: Session,
+    survey: Survey,
+    browser: str,
+    answers: Answers,
+    section: str,
+    typed: Mapping[str, Sequence[str]] | None,
+    respondent: str | None,
+) -> SurveyDraft:
+    draft = session.exec(
+        select(SurveyDraft).where(SurveyDraft.survey_id == survey.id, SurveyDraft.browser == browser)
+    ).first()
     if draft is None:
         draft = SurveyDraft(survey_id=survey.id or 0, browser=browser)
+    elif find_draft(session, survey, browser) is None:  # a month old: start afresh
+        draft.respondent = ""
     data = json.loads(answers_to_json(answers))
     if typed:
         data[TYPED] = {k: list(v) for k, v in typed.items()}

@@ -449,6 +449,7 @@ def _live(
     said = [t.gettext(APPEARED if v.shown else REMOVED, question=v.text.text) for v in changed]
     number, total = answering.position(definition, answers, section)
     context = {
+        "last": answering.section_after(definition, answers, section) is None,
         "changed": changed,
         "said": " ".join(said),
         "number": number,

@@ -200,7 +200,7 @@ def test_with_htmx_only_the_questions_that_appear_or_disappear_come_back(
         'id="qw-q3"' in live.text and 'data-hx-swap-oob="true"' in live.text and 'id="q-q3-o1"' in live.text
     )
     assert 'id="qw-q2"' not in live.text  # what the resident is touching stays as it is
-    assert "A question appeared below" in live.text and "Section 2 of 3" in live.text
+    assert "A question appeared below" in live.text and "Section 2 of 3" in live.text and ">Next<" in live.text
     data = {"_csrf_token": client.csrf(), "section": "s2", "shown": ["q2", "q3"], "q-q2": "5"}
     gone = client.post(f"/surveys/{SLUG}/live", data=data, headers=HTMX)
     assert 'id="qw-q3"' in gone.text and 'name="q-q3"' not in gone.text and " hidden" in gone.text
