@@ -150,7 +150,8 @@ def read_question(question: Question, values: Mapping[str, Sequence[str]], error
         most = TEXT_MAX[question.kind]
         if len(raw) > most:
             # A long paste is refused whole, never cut and stored.
-            errors.add(fid, TOO_LONG, count=most, length=len(first(fid)))
+            # The whole length as sent, not the FIELD_MAX characters read.
+            errors.add(fid, TOO_LONG, count=most, length=len(str((values.get(fid) or [""])[0])))
         else:
             answer.text = raw
     elif question.kind == Kind.MATRIX:

@@ -44,7 +44,7 @@ from portal.surveys.definition import (
     kept,
     shown,
 )
-from portal.surveys.forms import REQUIRED, TOO_LONG, field_id, missing, read_section
+from portal.surveys.forms import REQUIRED, field_id, missing, read_section
 from portal.surveys.models import Audience, Survey, SurveyState
 from portal.templating import render
 from portal.tickets import confirm
@@ -269,9 +269,6 @@ def take_step(definition: Definition, values: Mapping[str, Sequence[str]], earli
     if section is None:
         raise NotFoundException()
     read = read_section(definition, section, values, earlier)
-    for name, message in read.errors.messages.items():
-        if message == TOO_LONG:  # the checks saw the first FIELD_MAX characters: say the whole length
-            read.errors.values[name]["length"] = len((values.get(name) or [""])[0])
     answers = {**answering.others(definition, earlier, section), **read.answers}
     if going_back:
         before = answering.section_before(definition, answers, section) or section
