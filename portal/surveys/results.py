@@ -58,7 +58,8 @@ _SURNAMES = (
 _HAN = r"[\u4e00-\u9fff]"
 _BEFORE = r"(?:^|(?<=[\s,.;:!?，。；：！？、（）()“”\"'《》])|(?<=我叫|我是|本人|姓名|名字|叫做|联系|聯繫|署名))"
 _AFTER = r"(?=$|[\s,.;:!?，。；：！？、（）()“”\"'《》]|说|說|讲|講|反映|投诉|投訴|家|电话|電話|手机|手機)"
-_NAME_IN_TEXT = re.compile(rf"{_BEFORE}([{_SURNAMES}]{_HAN}{{1,2}}?){_AFTER}")
+_TITLES = r"(?!先生|女士|小姐|师傅|師傅|阿姨|老师|老師|大爷|大爺)"  # 王先生 names nobody
+_NAME_IN_TEXT = re.compile(rf"{_BEFORE}([{_SURNAMES}]{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
 
 
 def mask_names_in_text(text: str) -> str:
