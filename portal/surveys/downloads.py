@@ -63,7 +63,9 @@ def columns(asked: list[Asked]) -> list[Column]:
         elif a.kind == Kind.DATE:
             found.append(Column(a.key, a.key, meaning=MEANINGS["date"]))
         elif a.kind == Kind.MATRIX:
-            found.extend(Column(f"{a.key}_{r.key}", a.key, r.key, MEANINGS["matrix"]) for r in a.question.rows)
+            found.extend(
+                Column(f"{a.key}_{r.key}", a.key, r.key, MEANINGS["matrix"]) for r in a.question.rows
+            )
         elif a.kind in TEXT_KINDS:
             found.append(Column(a.key, a.key, meaning=MEANINGS["text"]))
     return found
@@ -74,7 +76,8 @@ def response_rows(session: Session, survey: Survey, asked: list[Asked]) -> Itera
     names = [c.name for c in columns(asked)]
     kinds = {a.key: a for a in asked if not a.question.personal}
     numbers = {
-        v.id: v.number for v in session.exec(select(SurveyVersion).where(SurveyVersion.survey_id == survey.id))
+        v.id: v.number
+        for v in session.exec(select(SurveyVersion).where(SurveyVersion.survey_id == survey.id))
     }
     last_id, seq = 0, 0
     while True:

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column
+from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -56,7 +56,9 @@ _SURNAMES = (
     "張劉陳楊黃趙吳鄭謝許韓馮鄧蕭葉蘇呂盧陸錢龔賀湯羅閻顧"
 )
 _HAN = r"[\u4e00-\u9fff]"
-_BEFORE = r"(?:^|(?<=[\s,.;:!?，。；：！？、（）()“”\"'《》])|(?<=我叫|我是|本人|姓名|名字|叫做|联系|聯繫|署名))"
+_BEFORE = (
+    r"(?:^|(?<=[\s,.;:!?，。；：！？、（）()“”\"'《》])|(?<=我叫|我是|本人|姓名|名字|叫做|联系|聯繫|署名))"
+)
 _AFTER = r"(?=$|[\s,.;:!?，。；：！？、（）()“”\"'《》]|说|說|讲|講|反映|投诉|投訴|家|电话|電話|手机|手機)"
 _TITLES = r"(?!先生|女士|小姐|师傅|師傅|阿姨|老师|老師|大爷|大爺)"  # 王先生 names nobody
 _NAME_IN_TEXT = re.compile(rf"{_BEFORE}([{_SURNAMES}]{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
@@ -309,13 +311,15 @@ def _answers(survey: Survey, chosen: Filter | None, *columns: Any) -> Any:
     return query if kept is None else query.where(col(SurveyAnswer.response_id).in_(kept))
 
 
-def responses_by_version(session: Session, survey: Survey, chosen: Filter | None = None) -> list[tuple[int, int]]:
+def responses_by_version(
+    session: Session, survey: Survey, chosen: Filter | None = None
+) -> list[tuple[int, int]]:
     query = (
         select(SurveyVersion.number, func.count(col(SurveyResponse.id)))
         .join(SurveyVersion, col(SurveyVersion.id) == SurveyResponse.version_id)
         .where(SurveyResponse.survey_id == survey.id)
-        .group_by(SurveyVersion.number)
-        .order_by(SurveyVersion.number)
+        .group_by(col(SurveyVersion.number))
+        .order_by(col(SurveyVersion.number))
     )
     kept = _in_filter(survey, chosen)
     if kept is not None:
@@ -340,7 +344,9 @@ def compute(session: Session, survey: Survey, chosen: Filter | None = None) -> R
     return Results(survey, total, by_version, chosen, breakdown, list(results.values()), asked)
 
 
-def _answered(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _answered(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     """Respondents per question: rows are respondents, except for multiple choices and matrices (one
     row per option or row), which count distinct responses."""
     several = [r.key for r in results.values() if r.kind in (Kind.MULTIPLE, Kind.MATRIX)]
@@ -360,7 +366,9 @@ def _public(results: dict[str, QuestionResult], kinds: frozenset[Kind] | set[Kin
     return [r.key for r in results.values() if r.kind in kinds and not r.personal]
 
 
-def _choices(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _choices(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     keys = _public(results, CHOICE_KINDS | {Kind.MATRIX})
     if not keys:
         return
@@ -383,7 +391,10 @@ def _choices(session: Session, survey: Survey, chosen: Filter | None, results: d
                     MatrixRow(
                         row.key,
                         answered,
-                        [Share(o.key, n, percent(n, answered)) for o, n in zip(question.options, row_counts, strict=True)],
+                        [
+                            Share(o.key, n, percent(n, answered))
+                            for o, n in zip(question.options, row_counts, strict=True)
+                        ],
                     )
                 )
             continue
@@ -392,7 +403,9 @@ def _choices(session: Session, survey: Survey, chosen: Filter | None, results: d
             result.shares.append(Share(option.key, n, percent(n, result.answered), option.other))
 
 
-def _scales(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _scales(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     keys = _public(results, {Kind.RATING, Kind.NPS})
     if not keys:
         return
@@ -409,7 +422,9 @@ def _scales(session: Session, survey: Survey, chosen: Filter | None, results: di
         low, high = result.asked.question.scale or (0, 0)
         values = counts.get(key, {})
         answered = sum(values.values())
-        result.points = [Point(v, values.get(v, 0), percent(values.get(v, 0), answered)) for v in range(low, high + 1)]
+        result.points = [
+            Point(v, values.get(v, 0), percent(values.get(v, 0), answered)) for v in range(low, high + 1)
+        ]
         if not answered:
             continue
         total = sum(v * n for v, n in values.items())
@@ -422,7 +437,9 @@ def _scales(session: Session, survey: Survey, chosen: Filter | None, results: di
             result.nps = Nps(promoters, passives, detractors, p, m, d, p - d)
 
 
-def _numbers(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _numbers(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     keys = _public(results, {Kind.NUMBER})
     if not keys:
         return
@@ -449,7 +466,7 @@ def _medians(
     the one or two middle values, read with ORDER BY … LIMIT … OFFSET."""
     number = col(SurveyAnswer.number)
     if session.get_bind().dialect.name == "postgresql":
-        median = literal_column("percentile_cont(0.5) WITHIN GROUP (ORDER BY survey_answer.number)")
+        median = func.percentile_cont(0.5).within_group(number)
         query = (
             _answers(survey, chosen, SurveyAnswer.question, median)
             .where(col(SurveyAnswer.question).in_(list(counts)), number.is_not(None))
@@ -471,7 +488,9 @@ def _medians(
     return found
 
 
-def _dates(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _dates(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     keys = _public(results, {Kind.DATE})
     if not keys:
         return
@@ -490,19 +509,27 @@ def _dates(session: Session, survey: Survey, chosen: Filter | None, results: dic
         result.latest = max(result.latest, latest)
 
 
-def _texts(session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]) -> None:
+def _texts(
+    session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
+) -> None:
     """Approved texts only, masked: a text question's answers and the words of "other" options."""
     keys = _public(results, TEXT_KINDS | CHOICE_KINDS)
     if not keys:
         return
     approved = and_(
-        col(SurveyAnswer.question).in_(keys), col(SurveyAnswer.approved).is_(True), SurveyAnswer.text != ""
+        col(SurveyAnswer.question).in_(keys),
+        col(SurveyAnswer.approved).is_(True),
+        col(SurveyAnswer.text) != "",
     )
     for key, count in session.exec(
-        _answers(survey, chosen, SurveyAnswer.question, func.count()).where(approved).group_by(SurveyAnswer.question)
+        _answers(survey, chosen, SurveyAnswer.question, func.count())
+        .where(approved)
+        .group_by(SurveyAnswer.question)
     ):
         results[key].texts_total = int(count)
-    numbered = func.row_number().over(partition_by=SurveyAnswer.question, order_by=col(SurveyAnswer.id).desc())
+    numbered = func.row_number().over(
+        partition_by=SurveyAnswer.question, order_by=col(SurveyAnswer.id).desc()
+    )
     inner = _answers(
         survey, chosen, SurveyAnswer.id, SurveyAnswer.question, SurveyAnswer.option, SurveyAnswer.text,
         numbered.label("n"),
@@ -610,7 +637,9 @@ def headlines(session: Session, project_id: int, now: datetime | None = None) ->
     found: list[Headline] = []
     surveys = session.exec(
         select(Survey)
-        .where(Survey.project_id == project_id, col(Survey.hidden).is_(False), col(Survey.opens_at).is_not(None))
+        .where(
+            Survey.project_id == project_id, col(Survey.hidden).is_(False), col(Survey.opens_at).is_not(None)
+        )
         .order_by(col(Survey.opens_at).desc())
     )
     for survey in surveys:
@@ -623,7 +652,9 @@ def headlines(session: Session, project_id: int, now: datetime | None = None) ->
         figure: Decimal | None = None
         if shown:
             _versions, asked = asked_in(session, survey)
-            first = next((a for a in asked if a.kind in (Kind.RATING, Kind.NPS) and not a.question.personal), None)
+            first = next(
+                (a for a in asked if a.kind in (Kind.RATING, Kind.NPS) and not a.question.personal), None
+            )
             if first is not None:
                 one = {first.key: QuestionResult(first)}
                 _scales(session, survey, None, one)

@@ -12,6 +12,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from portal.accounts.auth import StaffCookieMiddleware, current_staff, session_user, staff_guard
@@ -20,8 +21,8 @@ from portal.accounts.views import staff_context
 from portal.i18n import N_, Translator
 from portal.numbers import whole_number
 from portal.progress import texts
-from portal.stats.figures import percent
 from portal.services import Services, client_address, rate_limit, services_of
+from portal.stats.figures import percent
 from portal.surveys import charts
 from portal.surveys.access import SURVEY_ROLES, SURVEY_STAFF, may_approve_texts
 from portal.surveys.definition import CHOICE_KINDS, KIND_LABELS, TEXT_KINDS, Kind
@@ -61,7 +62,11 @@ APPROVAL_SAVED = {
 
 
 def _survey_by_slug(session: Session, slug: str) -> Survey:
-    survey = session.exec(select(Survey).where(Survey.slug == slug)).first() if slug and len(slug) <= SLUG_LENGTH else None
+    survey = (
+        session.exec(select(Survey).where(Survey.slug == slug)).first()
+        if slug and len(slug) <= SLUG_LENGTH
+        else None
+    )
     if survey is None:
         raise NotFoundException()
     return survey
@@ -82,7 +87,9 @@ def _visible(request: Request[Any, Any, Any], services: Services, survey: Survey
 
 def words_of(locale: str, config: str) -> Callable[[dict[str, str]], str]:
     def words(values: dict[str, str]) -> str:
-        return texts.pick(values.get("zh_Hans", ""), values.get("zh_Hant", ""), values.get("en", ""), locale, config).text
+        return texts.pick(
+            values.get("zh_Hans", ""), values.get("zh_Hant", ""), values.get("en", ""), locale, config
+        ).text
 
     return words
 
@@ -111,7 +118,9 @@ def _charts(results: Results, words: Callable[[dict[str, str]], str]) -> dict[st
             drawn[r.key] = charts.share_chart([(m.month, percent(m.count, total)) for m in r.months])
         elif r.matrix:
             rows = {row.key: words(row.text) or row.key for row in r.asked.question.rows}
-            drawn[r.key] = charts.stacked_chart([(rows[m.key], [s.percent for s in m.shares]) for m in r.matrix])
+            drawn[r.key] = charts.stacked_chart(
+                [(rows[m.key], [s.percent for s in m.shares]) for m in r.matrix]
+            )
     return drawn
 
 
@@ -165,11 +174,15 @@ def _results_page(request: Request[Any, Any, Any], services: Services, slug: str
         "fill": charts.fill,
     }
     headers = {"X-Robots-Tag": "noindex"} if not public(survey) else {}
-    return render(request, "surveys/results.html", context, status_code=400 if refusal else 200, headers=headers)
+    return render(
+        request, "surveys/results.html", context, status_code=400 if refusal else 200, headers=headers
+    )
 
 
 def _limit_big(request: Request[Any, Any, Any], services: Services, session: Session, survey: Survey) -> None:
-    count = session.exec(select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey_id == survey.id)).one()
+    count = session.exec(
+        select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
+    ).one()
     if int(count) >= LIMITED_FROM:
         rate_limit(request, services, "stats")
 
@@ -199,7 +212,9 @@ def _refused(t: Translator, fmt: str, message: str, status: int) -> Response[byt
     return Response((message + "\n").encode(), status_code=status, media_type="text/plain")
 
 
-def _responses_download(request: Request[Any, Any, Any], services: Services, slug: str, fmt: str) -> Response[bytes]:
+def _responses_download(
+    request: Request[Any, Any, Any], services: Services, slug: str, fmt: str
+) -> Response[bytes]:
     t = page_of(request).t
     with Session(services.engine, expire_on_commit=False) as session:
         survey = _survey_by_slug(session, slug)
@@ -243,7 +258,9 @@ def _summary_download(request: Request[Any, Any, Any], services: Services, slug:
     if not results.breakdown:
         return _refused(t, "csv", t.gettext(TOO_FEW, count=results.total, minimum=results.minimum), 403)
     headers = {"Content-Disposition": f'attachment; filename="{survey.slug}-summary.csv"'}
-    return Response(csv_bytes(list(SUMMARY_COLUMNS), summary_rows(results)), media_type="text/csv", headers=headers)
+    return Response(
+        csv_bytes(list(SUMMARY_COLUMNS), summary_rows(results)), media_type="text/csv", headers=headers
+    )
 
 
 # --- /staff/surveys/{id}/texts: approving text answers ----------------------------------------------------
@@ -263,7 +280,9 @@ def _text_keys(asked: list[Asked]) -> tuple[list[str], list[str]]:
     """The questions whose texts may be approved: text questions and choices with an "other" option
     (never a personal question's: those are never public)."""
     text_keys = [a.key for a in asked if a.kind in TEXT_KINDS and not a.question.personal]
-    other_keys = [a.key for a in asked if a.kind in CHOICE_KINDS and a.other is not None and not a.question.personal]
+    other_keys = [
+        a.key for a in asked if a.kind in CHOICE_KINDS and a.other is not None and not a.question.personal
+    ]
     return text_keys, other_keys
 
 
@@ -280,17 +299,17 @@ def texts_page(request: Request[Any, Any, Any], survey_id: FromPath[str]) -> Res
         survey = _texts_survey(session, request, survey_id)
         _versions, asked = asked_in(session, survey)
         text_keys, other_keys = _text_keys(asked)
-        where = [
-            SurveyAnswer.survey_id == survey.id,
-            SurveyAnswer.text != "",
+        where = and_(
+            col(SurveyAnswer.survey_id) == survey.id,
+            col(SurveyAnswer.text) != "",
             col(SurveyAnswer.question).in_(text_keys + other_keys),
             col(SurveyAnswer.approved).is_(show == "approved"),
-        ]
-        total = int(session.exec(select(func.count()).select_from(SurveyAnswer).where(*where)).one())
+        )
+        total = int(session.exec(select(func.count()).select_from(SurveyAnswer).where(where)).one())
         answers = list(
             session.exec(
                 select(SurveyAnswer)
-                .where(*where)
+                .where(where)
                 .order_by(col(SurveyAnswer.id).desc())
                 .offset((page - 1) * TEXTS_PER_PAGE)
                 .limit(TEXTS_PER_PAGE)
@@ -333,7 +352,9 @@ async def approve_text(request: Request[Any, Any, Any], survey_id: FromPath[str]
     )  # fmt: skip
 
 
-def _approve_text(request: Request[Any, Any, Any], survey_id: str, answer_id: str, action: str, show: str) -> Response[Any]:
+def _approve_text(
+    request: Request[Any, Any, Any], survey_id: str, answer_id: str, action: str, show: str
+) -> Response[Any]:
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         survey = _texts_survey(session, request, survey_id)
@@ -366,5 +387,6 @@ def _approve_text(request: Request[Any, Any, Any], survey_id: str, answer_id: st
 
 
 route_handlers = [results_page, results_csv, results_json, summary_csv]
-texts_router = Router(path="/staff", route_handlers=[texts_page, approve_text], middleware=[StaffCookieMiddleware])
-
+texts_router = Router(
+    path="/staff", route_handlers=[texts_page, approve_text], middleware=[StaffCookieMiddleware]
+)

@@ -15,7 +15,9 @@ def answer(db: Session, survey: Survey, many: list[Answers], start: int = 0) -> 
         assert submit(db, survey, version, answers, browser_key("s", survey, f"browser-{number}")) is not None
 
 
-def resident(where: str = "o1", rating: float = 4, nps: float = 8, age: float = 40, **more: Answer) -> Answers:
+def resident(
+    where: str = "o1", rating: float = 4, nps: float = 8, age: float = 40, **more: Answer
+) -> Answers:
     """One resident's answers: where they live, a rating, a recommendation, an age, and ``more``."""
     answers: Answers = {
         "q1": Answer(options=[where]),

@@ -56,8 +56,14 @@ def test_one_row_per_response_with_stable_columns(client: PageClient, db: Sessio
     assert [r["response"] for r in rows] == ["1", "2", "3", "4", "5"]
     first = rows[0]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["submitted"])  # the day only
-    assert (first["q1"], first["q2"], first["q3"], first["q5"], first["q6"]) == ("o1", "1", "o1;o4", "10", "31")
-    assert first["q3_other"] == "'=HYPERLINK(\"x\") 王**说"  # neutralised and masked
+    assert (first["q1"], first["q2"], first["q3"], first["q5"], first["q6"]) == (
+        "o1",
+        "1",
+        "o1;o4",
+        "10",
+        "31",
+    )
+    assert first["q3_other"] == '\'=HYPERLINK("x") 王**说'  # neutralised and masked
     assert first["q4"] == "李*：139******** 半夜施工"
     assert (first["q8_r1"], first["q8_r2"], first["q7"], first["q10"]) == ("o1", "o3", "2026-11-02", "o2")
     assert rows[2]["q6"] == "67.5" and rows[2]["q2"] == ""  # 侨英: the rating was not asked
@@ -104,8 +110,11 @@ def test_the_page_the_summary_and_the_responses_agree_to_the_digit(client: PageC
         if measure in ("option", "other", "point"):
             assert page[(q, option, "count")] == row["count"]
             assert page[(q, option, "percent")] == row["percent"]
-            counted = sum(1 for r in responses if option in r[q].split(";")) if measure != "point" else sum(
-                1 for r in responses if r[q] == option)
+            counted = (
+                sum(1 for r in responses if option in r[q].split(";"))
+                if measure != "point"
+                else sum(1 for r in responses if r[q] == option)
+            )
             assert counted == int(row["count"]), (q, option)
             checked += 1
         elif measure in ("average", "nps", "median", "min", "max", "mean"):

@@ -191,9 +191,8 @@ def test_names_are_masked_where_they_stand_as_words() -> None:
 
 
 def test_the_project_headline_is_the_first_rating_once_past_the_minimum(db: Session) -> None:
-    from tests.unit.progress.press_helpers import project_input
     from portal.progress import editing
-    from tests.unit.progress.press_helpers import press_user
+    from tests.unit.progress.press_helpers import press_user, project_input
 
     project = editing.save_project(db, press_user(db), None, project_input(db), address="")
     survey = open_survey(db, project_id=project.id, min_responses=3)
@@ -202,7 +201,12 @@ def test_the_project_headline_is_the_first_rating_once_past_the_minimum(db: Sess
     assert (line.responses, line.results_shown, line.figure) == (2, False, None)
     answer(db, survey, [resident(rating=3)], start=2)
     (line,) = headlines(db, project.id or 0)
-    assert (line.responses, line.results_shown, line.kind, line.figure) == (3, True, Kind.RATING, Decimal("4.0"))
+    assert (line.responses, line.results_shown, line.kind, line.figure) == (
+        3,
+        True,
+        Kind.RATING,
+        Decimal("4.0"),
+    )
     survey.hidden = True
     db.add(survey)
     db.commit()

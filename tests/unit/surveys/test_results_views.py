@@ -111,13 +111,19 @@ def test_hidden_or_unopened_surveys_show_no_results(client: PageClient, db: Sess
     assert client.get(URL).status_code == 404
 
 
-def test_below_the_minimum_only_the_count_shows_and_downloads_are_refused(client: PageClient, db: Session) -> None:
+def test_below_the_minimum_only_the_count_shows_and_downloads_are_refused(
+    client: PageClient, db: Session
+) -> None:
     answered(db, count=4, min_responses=5)
     html = client.get(URL).text
     assert "4 responses so far; figures appear from 5." in html
     assert 'role="img"' not in html and 'id="q-q1-table"' not in html
     for name in ("results.csv", "results.json", "summary.csv"):
-        refused = client.get(URL.replace("results", name, 1) if name != "summary.csv" else URL.replace("results", "summary.csv"))
+        refused = client.get(
+            URL.replace("results", name, 1)
+            if name != "summary.csv"
+            else URL.replace("results", "summary.csv")
+        )
         assert refused.status_code == 403
         assert "4 responses so far" in refused.text
 
@@ -181,7 +187,9 @@ def test_approving_texts_is_for_the_owner_a_lead_or_an_admin(
     assert client.get(url).status_code == 403
     row = db.exec(select(SurveyAnswer).where(SurveyAnswer.question == "q4")).first()
     assert row is not None
-    refused = client.post(url, data=form(client, answer=str(row.id), action="approve"), follow_redirects=False)
+    refused = client.post(
+        url, data=form(client, answer=str(row.id), action="approve"), follow_redirects=False
+    )
     assert refused.status_code == 403
     db.refresh(row)
     assert not row.approved
