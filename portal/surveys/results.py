@@ -334,8 +334,8 @@ def compute(session: Session, survey: Survey, chosen: Filter | None = None) -> R
     total = sum(c for _n, c in by_version)
     breakdown = total >= max(1, survey.min_responses) and total > 0
     results = {a.key: QuestionResult(a) for a in asked}
-    _answered(session, survey, chosen, results)
     if breakdown:
+        _answered(session, survey, chosen, results)
         _choices(session, survey, chosen, results)
         _scales(session, survey, chosen, results)
         _numbers(session, survey, chosen, results)
@@ -347,19 +347,23 @@ def compute(session: Session, survey: Survey, chosen: Filter | None = None) -> R
 def _answered(
     session: Session, survey: Survey, chosen: Filter | None, results: dict[str, QuestionResult]
 ) -> None:
-    """Respondents per question: rows are respondents, except for multiple choices and matrices (one
-    row per option or row), which count distinct responses."""
-    several = [r.key for r in results.values() if r.kind in (Kind.MULTIPLE, Kind.MATRIX)]
-    query = _answers(survey, chosen, SurveyAnswer.question, func.count()).group_by(SurveyAnswer.question)
-    for key, count in session.exec(query.where(col(SurveyAnswer.question).not_in(several))):
-        if key in results:
-            results[key].answered = int(count)
-    if several:
-        query = _answers(
-            survey, chosen, SurveyAnswer.question, func.count(func.distinct(SurveyAnswer.response_id))
-        ).group_by(SurveyAnswer.question)
-        for key, count in session.exec(query.where(col(SurveyAnswer.question).in_(several))):
-            results[key].answered = int(count)
+    """Respondents of the questions whose other figures do not give it: multiple choices and matrices
+    (a row per option or matrix row: distinct responses are counted), texts and personal questions.
+    The others' count is the sum of their own figures, read with them."""
+    keys = [
+        r.key
+        for r in results.values()
+        if r.kind in (Kind.MULTIPLE, Kind.MATRIX) or r.kind in TEXT_KINDS or r.personal
+    ]
+    if not keys:
+        return
+    query = (
+        _answers(survey, chosen, SurveyAnswer.question, func.count(func.distinct(SurveyAnswer.response_id)))
+        .where(col(SurveyAnswer.question).in_(keys))
+        .group_by(SurveyAnswer.question)
+    )
+    for key, count in session.exec(query):
+        results[key].answered = int(count)
 
 
 def _public(results: dict[str, QuestionResult], kinds: frozenset[Kind] | set[Kind]) -> list[str]:
@@ -398,6 +402,8 @@ def _choices(
                     )
                 )
             continue
+        if result.kind in ONE_CHOICE_KINDS:
+            result.answered = sum(counts.get((key, "", o.key), 0) for o in question.options)
         for option in question.options:
             n = counts.get((key, "", option.key), 0)
             result.shares.append(Share(option.key, n, percent(n, result.answered), option.other))
@@ -421,7 +427,7 @@ def _scales(
         result = results[key]
         low, high = result.asked.question.scale or (0, 0)
         values = counts.get(key, {})
-        answered = sum(values.values())
+        answered = result.answered = sum(values.values())
         result.points = [
             Point(v, values.get(v, 0), percent(values.get(v, 0), answered)) for v in range(low, high + 1)
         ]
@@ -444,16 +450,24 @@ def _numbers(
     if not keys:
         return
     number = col(SurveyAnswer.number)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL reads the median with the rest; SQLite reads the middle values afterwards
+    median = func.percentile_cont(0.5).within_group(number) if postgres else func.count(number)
     query = (
         _answers(survey, chosen, SurveyAnswer.question, func.count(number), func.min(number), func.max(number),
-                 func.sum(number))
+                 func.sum(number), median)
         .where(col(SurveyAnswer.question).in_(keys), number.is_not(None))
         .group_by(SurveyAnswer.question)
     )  # fmt: skip
-    found = {q: (int(n), lo, hi, total) for q, n, lo, hi, total in session.exec(query)}
-    medians = _medians(session, survey, chosen, {k: v[0] for k, v in found.items()})
-    for key, (count, low, high, total) in found.items():
+    found = {q: (int(n), lo, hi, total, middle) for q, n, lo, hi, total, middle in session.exec(query)}
+    medians = (
+        {k: Decimal(str(v[4])) for k, v in found.items()}
+        if postgres
+        else _medians(session, survey, chosen, {k: v[0] for k, v in found.items()})
+    )
+    for key, (count, low, high, total, _middle) in found.items():
         if count:
+            results[key].answered = count
             results[key].numbers = Numbers(
                 count, plain(medians[key]), plain(low), plain(high), _round(Decimal(str(total)) / count)
             )
@@ -462,17 +476,9 @@ def _numbers(
 def _medians(
     session: Session, survey: Survey, chosen: Filter | None, counts: dict[str, int]
 ) -> dict[str, Decimal]:
-    """The median of each number question, in the database: percentile_cont on PostgreSQL; on SQLite
-    the one or two middle values, read with ORDER BY … LIMIT … OFFSET."""
+    """The median of each number question on SQLite (no percentile_cont): the one or two middle
+    values, read by the database with ORDER BY … LIMIT … OFFSET."""
     number = col(SurveyAnswer.number)
-    if session.get_bind().dialect.name == "postgresql":
-        median = func.percentile_cont(0.5).within_group(number)
-        query = (
-            _answers(survey, chosen, SurveyAnswer.question, median)
-            .where(col(SurveyAnswer.question).in_(list(counts)), number.is_not(None))
-            .group_by(SurveyAnswer.question)
-        )
-        return {q: Decimal(str(m)) for q, m in session.exec(query)}
     found: dict[str, Decimal] = {}
     for key, count in counts.items():
         middle = list(
@@ -504,6 +510,7 @@ def _dates(
     )  # fmt: skip
     for key, when, count, earliest, latest in session.exec(query):
         result = results[key]
+        result.answered += int(count)
         result.months.append(Month(str(when), int(count)))
         result.earliest = min(result.earliest or earliest, earliest)
         result.latest = max(result.latest, latest)

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -161,15 +160,14 @@ def surge(engine: Engine, survey_id: int, version_id: int) -> tuple[Counter[str]
 
     sends = [f"surge-{n}" for n in range(SURGE)] + [f"surge-{n}" for n in range(TWICE)]
     random.Random(3).shuffle(sends)
-    start = threading.Barrier(THREADS)
+    go = threading.Event()
     accepted = 0
     errors: list[str] = []
     lock = threading.Lock()
 
     def send(respondent: str) -> None:
         nonlocal accepted
-        with contextlib.suppress(threading.BrokenBarrierError):
-            start.wait(timeout=30)  # before any connection is taken: the sends leave together
+        go.wait(timeout=30)  # before any connection is taken: the first sends leave together
         try:
             with Session(engine, expire_on_commit=False) as session:
                 survey = session.get(Survey, survey_id)
@@ -187,7 +185,10 @@ def surge(engine: Engine, survey_id: int, version_id: int) -> tuple[Counter[str]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        list(pool.map(send, sends))
+        futures = [pool.submit(send, respondent) for respondent in sends]
+        go.set()
+        for future in futures:
+            future.result()
     seconds = time.perf_counter() - started
     with Session(engine) as session:
         stored = Counter(
