@@ -212,3 +212,32 @@ def test_the_project_page_lists_its_surveys_with_their_headline(client: PageClie
     assert "十里长堤工程满意度调查" in html
     assert URL in html
     assert "2.8" in html and "6 responses" in html
+
+
+def test_the_page_says_how_many_responses_each_version_has(client: PageClient, db: Session) -> None:
+    from portal.surveys.definition import Kind, Question
+    from portal.surveys.service import definition_of, save_definition
+    from tests.unit.surveys.survey_data import hans
+
+    survey = answered(db, count=3, min_responses=2)
+    changed = definition_of(db, survey)
+    changed.sections[2].questions.append(Question(key="q21", kind=Kind.RATING, text=hans("照明满意吗？")))
+    save_definition(db, survey, changed)
+    db.commit()
+    answer(db, survey, [resident(q21=Answer(number=5)) for _ in range(2)], start=50)
+    html = client.get(URL).text
+    assert "Version 1: 3 responses" in html and "Version 2: 2 responses" in html
+    assert "asked in versions 2" in html
+    assert "<code>q21</code>" in html and "<code>q8_r1</code>" in html and "<code>q9</code>" not in html
+
+
+def test_the_summary_follows_the_filter_and_refuses_a_forged_one(client: PageClient, db: Session) -> None:
+    answered(db, count=9, min_responses=4)
+    summary = client.get("/surveys/shili-changdi-manyidu/summary.csv?filter=q1:o1")
+    assert summary.status_code == 200
+    assert "q1,single,answered,,,6" in summary.content.decode("utf-8-sig")
+    assert client.get("/surveys/shili-changdi-manyidu/summary.csv?filter=q1:o2").status_code == 403
+    assert client.get("/surveys/shili-changdi-manyidu/summary.csv?filter=q1:zz").status_code == 400
+    data = client.get("/surveys/shili-changdi-manyidu/results.json")
+    assert data.headers["content-type"].startswith("application/json")
+    assert len(data.json()["rows"]) == 9
