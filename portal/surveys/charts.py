@@ -27,6 +27,7 @@ def share_chart(items: list[tuple[str, Decimal | None]]) -> BarChart:
 @dataclass(frozen=True)
 class Segment:
     number: int  # the scale option's place, 1, 2, 3…: printed on the segment when it fits
+    share: Decimal | None  # in percent, for the text alternative
     x: float
     width: float
     fill: str
@@ -62,7 +63,7 @@ def stacked_chart(rows: list[tuple[str, list[Decimal | None]]]) -> StackedChart:
         for number, share in enumerate(shares, start=1):
             width = round(float(share or 0) * WIDTH / 100, 1)
             if width > 0:
-                segments.append(Segment(number, round(x, 1), width, fill(number), width >= 16))
+                segments.append(Segment(number, share, round(x, 1), width, fill(number), width >= 16))
             x += width
         drawn.append(StackedRow(label, index * ROW_HEIGHT, segments))
     return StackedChart(drawn, max(ROW_HEIGHT * len(rows), ROW_HEIGHT))

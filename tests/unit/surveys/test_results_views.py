@@ -84,6 +84,7 @@ def test_public_results_show_each_chart_with_its_table(client: PageClient, db: S
     assert "NPS = % promoters (9–10) − % detractors (0–6)" in html
     assert figure(html, "q6", "median") == ["22.5"]
     assert "6 responses" in html
+    assert "绿化: 3 100.0%. 照明: 1 100.0%.</desc>" in html  # the matrix's text alternative
 
 
 def test_results_not_public_are_404_to_the_public_and_shown_to_staff(
