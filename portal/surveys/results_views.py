@@ -16,6 +16,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from portal.accounts.auth import StaffCookieMiddleware, current_staff, session_user, staff_guard
+from portal.accounts.models import StaffUser
 from portal.accounts.service import audit
 from portal.accounts.views import staff_context
 from portal.i18n import N_, Translator
@@ -72,9 +73,14 @@ def _survey_by_slug(session: Session, slug: str) -> Survey:
     return survey
 
 
-def _is_survey_staff(request: Request[Any, Any, Any], services: Services) -> bool:
+def _survey_staff(request: Request[Any, Any, Any], services: Services) -> StaffUser | None:
+    """The signed-in staff member who runs surveys, if any (they see results that are not public)."""
     user = session_user(request, services.settings, services.reader)
-    return user is not None and user.role in SURVEY_ROLES
+    return user if user is not None and user.role in SURVEY_ROLES else None
+
+
+def _is_survey_staff(request: Request[Any, Any, Any], services: Services) -> bool:
+    return _survey_staff(request, services) is not None
 
 
 def _visible(request: Request[Any, Any, Any], services: Services, survey: Survey) -> bool:
@@ -138,7 +144,8 @@ def _results_page(request: Request[Any, Any, Any], services: Services, slug: str
     words = words_of(t.locale, config)
     with Session(services.engine, expire_on_commit=False) as session:
         survey = _survey_by_slug(session, slug)
-        staff = _is_survey_staff(request, services)
+        user = _survey_staff(request, services)
+        staff = user is not None
         if not (public(survey) or staff):
             raise NotFoundException()
         _versions, asked = asked_in(session, survey)
@@ -171,6 +178,7 @@ def _results_page(request: Request[Any, Any, Any], services: Services, slug: str
         "CHOICE_KINDS": CHOICE_KINDS,
         "TEXT_KINDS": TEXT_KINDS,
         "staff": staff,
+        "may_approve": user is not None and may_approve_texts(user, survey),
         "fill": charts.fill,
     }
     headers = {"X-Robots-Tag": "noindex"} if not public(survey) else {}

@@ -96,6 +96,9 @@ def test_results_not_public_are_404_to_the_public_and_shown_to_staff(
     sign_in(client, db, settings, people.writer)
     page = client.get(URL)
     assert page.status_code == 200 and "not public" in page.text
+    assert "/texts" not in page.text  # approving is the owner's (or a lead's) to do
+    sign_in(client, db, settings, people.owner)
+    assert "/texts" in client.get(URL).text
     sign_in(client, db, settings, people.department)
     assert client.get(URL).status_code == 404
 
