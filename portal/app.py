@@ -33,6 +33,7 @@ from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
 from portal.stats.views import ReportCache
+from portal.surveys import results_views as survey_results
 from portal.surveys import views as survey_views
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             dispatch_router,
             admin_router,
             press_router,
+            *survey_results.route_handlers,
+            survey_results.texts_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

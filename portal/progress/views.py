@@ -30,6 +30,7 @@ from portal.progress.models import (
 from portal.progress.visibility import story_field
 from portal.services import Services, services_of
 from portal.stats.period import today
+from portal.surveys.results import headlines
 from portal.templating import cached_page, render_and_cache
 from portal.web import in_thread, page_of
 
@@ -184,7 +185,8 @@ async def project_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> 
         raise NotFoundException()
     version, campaign = service.progress_version_and_campaign(services.reader, utcnow(), slug)
     extra = (slug, service.campaign_version(services.reader, campaign)) if campaign else (slug,)
-    key = ("progress", version, today(), services.reference.stamp, *extra)
+    # Its surveys' response counts move all day: the page is kept a minute at most.
+    key = ("progress", version, today(), services.reference.stamp, int(utcnow().timestamp()) // 60, *extra)
     return cached_page(request, key, "progress/project.html") or await in_thread(
         _project_page, request, services, key, slug
     )
@@ -227,6 +229,7 @@ def _project_page(
             else None,
             "field": field,
             "day": _day_formatter(page_of(request).t),
+            "surveys": headlines(session, project.id or 0, now),
         }
     return render_and_cache(request, key, "progress/project.html", context)
 

@@ -14,6 +14,9 @@ the demonstration data, starts ``portal serve --workers 1`` on a free port of 12
   on first use into ``.bench-tools/`` from npm (it is not needed to run or test the portal).
 * ``stats``: adds a year of synthetic history (``--stats-tickets``, default 20,000 tickets) and
   times ``/stats`` for a whole year computed from nothing (cold), then its cached throughput with wrk.
+* ``surveys``: a survey of 50,000 responses (``--survey-responses``) whose results are computed from
+  nothing in under 1 s on PostgreSQL, a surge of 200 concurrent survey responses stored once each,
+  and the results page's weight (``tests/perf/surveys.py``).
 
 It prints a table with PASS/FAIL per budget, writes ``bench-results/latest.json`` and exits 1 when a
 budget fails (unless ``--no-fail``).
@@ -739,6 +742,14 @@ def bench_database(
                 stage = "the figures run"
                 print(f"== {kind}: /stats over a year of {args.stats_tickets:,} tickets", flush=True)
                 bench_stats(run, wrk_bin, base, database_url, args)
+            if args.only in (None, "surveys"):
+                stage = "the surveys run"
+                print(
+                    f"== {kind}: surveys ({args.survey_responses:,} responses, a surge, the page)", flush=True
+                )
+                from tests.perf.surveys import bench_surveys
+
+                bench_surveys(run, base, database_url, args.survey_responses)
         except (httpx.HTTPError, BenchError) as problem:
             raise handle.problem(f"{kind}: {stage} failed: {problem}") from problem
     server_log = log_path.read_text(errors="replace")
@@ -801,12 +812,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument(
         "--only",
-        choices=["get", "surge", "size", "lighthouse", "stats"],
+        choices=["get", "surge", "size", "lighthouse", "stats", "surveys"],
         default=None,
         help="run one measurement",
     )
     parser.add_argument(
         "--stats-tickets", type=int, default=20_000, help="synthetic tickets for the stats run"
+    )
+    parser.add_argument(
+        "--survey-responses", type=int, default=50_000, help="responses of the survey whose results are timed"
     )
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a budget fails")
     args = parser.parse_args(argv)
