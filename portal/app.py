@@ -33,6 +33,7 @@ from portal.services import Services
 from portal.settings import Settings, get_settings
 from portal.stats import views as stats_views
 from portal.stats.views import ReportCache
+from portal.surveys.staff_views import survey_staff_router
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
 from portal.web import BodyLimitMiddleware, PageContextMiddleware
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             dispatch_router,
             admin_router,
             press_router,
+            survey_staff_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

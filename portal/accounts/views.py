@@ -50,6 +50,7 @@ STAFF_LINKS: tuple[tuple[str, str, tuple[StaffRole, ...] | None], ...] = (
     ("/staff/department", N_("My department's orders"), (StaffRole.DEPARTMENT,)),
     ("/staff/supervision", N_("Supervision orders"), CENTRE_AND_DEPARTMENT),
     ("/staff/press", N_("Projects and stories"), tuple(PRESS_ROLES)),
+    ("/staff/surveys", N_("Surveys"), tuple(sorted(PRESS_ROLES | CENTRE_ROLES))),
     ("/staff/admin", N_("Accounts, departments and categories"), (StaffRole.ADMIN,)),
     ("/staff/audit", N_("Audit log"), (StaffRole.ADMIN,)),
     ("/staff/password", N_("Change my password"), None),
