@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import Session, col, select
 
 from portal.accounts.models import AuditEntry, StaffRole
-from portal.surveys.definition import Answer, Definition, Kind
+from portal.surveys.definition import Answer, Definition, Kind, Question
 from portal.surveys.models import Survey, SurveyState
 from portal.surveys.service import browser_key, definition_of, state_of, submit, version_row
 from tests.pages import PageClient
 from tests.unit.dispatch.test_views import signed_in
 from tests.unit.progress.press_helpers import a_department, a_project
-from tests.unit.surveys.survey_data import open_survey, sample_definition
+from tests.unit.surveys.survey_data import open_survey
 
 
 def post(client: PageClient, path: str, **fields: Any) -> Any:
@@ -50,6 +50,12 @@ def survey_by_slug(db: Session, slug: str) -> Survey | None:
 def errors_of(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", m).replace("Error: ", "").strip()
             for m in re.findall(r'<p class="field-error"[^>]*>(.*?)</p>', html, re.S) if m.strip()]  # fmt: skip
+
+
+def question_of(db: Session, survey: Survey, key: str, version: int | None = None) -> Question:
+    found = definition_of(db, survey, version).question(key)
+    assert found is not None, key
+    return found
 
 
 def answer_once(db: Session, survey: Survey, token: str = "t1") -> None:
@@ -202,7 +208,7 @@ def test_wording_stays_in_version_1_and_structure_starts_version_2(press: PageCl
     assert post(press, f"{base}/questions/q1", action="save", **fields).status_code == 303
     kept = survey_by_slug(db, survey.slug)
     assert kept is not None and kept.version == 1
-    assert (definition_of(db, kept).question("q1") or Any).text["zh_Hans"] == "您住在集美区哪个街道？"
+    assert question_of(db, kept, "q1").text["zh_Hans"] == "您住在集美区哪个街道？"
 
     changed = post(
         press, f"{base}/questions/q1", action="add-option", **fields, **{"opt-new-zh_Hans": "杏林街道"}
@@ -212,8 +218,8 @@ def test_wording_stays_in_version_1_and_structure_starts_version_2(press: PageCl
     assert "Saved as version 2" in shown
     kept = survey_by_slug(db, survey.slug)
     assert kept is not None and kept.version == 2
-    assert len((definition_of(db, kept, 1).question("q1") or Any).options) == 3
-    assert len((definition_of(db, kept, 2).question("q1") or Any).options) == 4
+    assert len(question_of(db, kept, "q1", 1).options) == 3
+    assert len(question_of(db, kept, "q1", 2).options) == 4
     assert "survey-version" in set(db.exec(select(AuditEntry.action)))
 
 
