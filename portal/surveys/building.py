@@ -181,6 +181,10 @@ class _CleanSettings:
     min_responses: int
 
 
+def _has_opened(survey: Survey, now: datetime) -> bool:
+    return survey.opens_at is not None and survey.opens_at <= now
+
+
 def _check_settings(
     session: Session, survey: Survey | None, raw: SettingsInput, problems_: Problems, now: datetime
 ) -> _CleanSettings:
@@ -206,9 +210,7 @@ def _check_settings(
                 ),
                 slug=slug,
             )
-        elif (
-            survey is not None and slug != survey.slug and service.state_of(survey, now) != SurveyState.DRAFT
-        ):
+        elif survey is not None and slug != survey.slug and _has_opened(survey, now):
             problems_.add(
                 "slug",
                 N_("A survey that has been opened keeps its address, so that links to it keep working."),
@@ -241,6 +243,8 @@ def _check_settings(
         problems_.add("closes_at", N_("The survey must close after it opens."))
     if closes is not None and opens is None and raw.closes_at and not raw.opens_at:
         problems_.add("opens_at", N_("Give the opening date too, or leave both empty."))
+    if survey is not None and _has_opened(survey, now) and not raw.opens_at:
+        problems_.add("opens_at", N_("A survey that has opened keeps its opening date: close it instead."))
     if opens is not None and "opens_at" not in problems_.messages:
         definition = service.definition_of(session, survey) if survey is not None else Definition()
         if problems(definition):

@@ -292,6 +292,7 @@ def test_open_close_hide_and_the_address_stays(db: Session) -> None:
     assert service.state_of(survey, now) == SurveyState.OPEN
     errors = refused(building.save_settings, db, user, survey, settings(slug="another"), address="t")
     assert errors["slug"].startswith("A survey that has been opened keeps its address")
+    assert errors["opens_at"] == "A survey that has opened keeps its opening date: close it instead."
     building.change_life(db, user, survey, "hide", address="t")
     assert survey.hidden and service.state_of(survey) == SurveyState.CLOSED
     assert refused(building.change_life, db, user, survey, "reopen", address="t")["life"] == (
