@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
@@ -115,6 +116,14 @@ def parse_local_time(typed: str) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=DISTRICT_TZ).astimezone(UTC)
     except ValueError:
         return None
+
+
+def plain_number(value: float | None) -> str:
+    """A number as a form shows it: 1000000, 2.5, never 1e+06 (which no number field accepts)."""
+    if value is None:
+        return ""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- a survey's settings -------------------------------------------------------------------------
@@ -481,15 +490,12 @@ class ConditionInput:
         if condition is None:
             return cls()
 
-        def number(value: float | None) -> str:
-            return "" if value is None else f"{value:g}"
-
         return cls(
             question=condition.question,
             op=str(condition.op),
             option=f"{condition.question}:{condition.option}" if condition.option else "",
-            low=number(condition.low),
-            high=number(condition.high),
+            low=plain_number(condition.low),
+            high=plain_number(condition.high),
         )
 
 

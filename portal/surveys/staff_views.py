@@ -457,8 +457,8 @@ def _form_of_question(question: Question) -> dict[str, Any]:
     values["required"] = question.required
     values["personal"] = question.personal
     values["max_choices"] = "" if question.max_choices is None else str(question.max_choices)
-    values["low"] = "" if question.low is None else f"{question.low:g}"
-    values["high"] = "" if question.high is None else f"{question.high:g}"
+    values["low"] = building.plain_number(question.low)
+    values["high"] = building.plain_number(question.high)
     for kind, items in (("opt", question.options), ("row", question.rows)):
         for item in items:
             for loc in LOCALES:
@@ -540,7 +540,8 @@ def _save_question(request: Request[Any, Any, Any], survey_id: str, key: str, fo
 
     def again(session: Session, errors: dict[str, str]) -> Response[Any]:
         survey = _survey_or_404(session, survey_id)
-        return _question_page(request, session, survey, key, typed, errors, status_code=422)
+        shown = None if action == "move-to" else typed  # the move's own form has none of the fields
+        return _question_page(request, session, survey, key, shown, errors, status_code=422)
 
     with Session(services_of(request).engine) as session:  # an unknown question: 404, not a form
         if service.definition_of(session, _survey_or_404(session, survey_id)).question(key) is None:

@@ -354,3 +354,34 @@ def test_a_matrix_and_a_section_condition(press: PageClient, db: Session) -> Non
     # the section condition cannot look at its own question
     own = post(press, f"{base}/sections/s5", **{**condition, "cond_question": "q6", "cond_option": ""})
     assert own.status_code == 422
+
+
+def test_a_refused_question_form_keeps_what_was_typed(press: PageClient, db: Session) -> None:
+    survey = open_survey(db, opens_at=None, closes_at=None)
+    base = f"/staff/surveys/{survey.id}"
+    fields = {
+        "text_zh_Hans": "您的年龄",
+        "text_en": "Your age",
+        "low": "0",
+        "high": "1000000",
+        "unit_zh_Hans": "岁",
+    }
+    assert post(press, f"{base}/questions/q6", action="save", **fields).status_code == 303
+    page = press.get(f"{base}/questions/q6").text
+    assert 'value="1000000"' in page and 'value="Your age"' not in page  # a textarea holds the words
+    assert ">Your age</textarea>" in page
+
+    refused = post(
+        press, f"{base}/questions/q6", action="save", **{**fields, "text_zh_Hans": "", "low": "ten"}
+    )
+    assert refused.status_code == 422
+    assert ">Your age</textarea>" in refused.text and 'value="ten"' in refused.text
+    assert re.search(r'<input id="low"[^>]*aria-invalid="true"', refused.text)
+    assert 'href="#text_zh_Hans"' in refused.text and 'href="#low"' in refused.text
+    assert errors_of(refused.text) == [
+        "Write the question in Simplified Chinese.",
+        "Enter a number, such as 3 or 2.5.",
+    ]
+    db.expire_all()
+    kept = question_of(db, survey, "q6")
+    assert kept.text["zh_Hans"] == "您的年龄" and kept.high == 1_000_000
