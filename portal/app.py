@@ -35,6 +35,7 @@ from portal.stats import views as stats_views
 from portal.stats.views import ReportCache
 from portal.surveys import results_views as survey_results
 from portal.surveys import views as survey_views
+from portal.surveys.staff_views import survey_staff_router
 from portal.templating import STATIC_DIR
 from portal.tickets import views as ticket_views
 from portal.web import BodyLimitMiddleware, PageContextMiddleware
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             press_router,
             *survey_results.route_handlers,
             survey_results.texts_router,
+            survey_staff_router,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -35,6 +35,7 @@ from portal.i18n import N_
 from portal.numbers import whole_number
 from portal.security import sign_value, unsign_value
 from portal.services import Services, client_address, rate_limit, services_of
+from portal.surveys.access import SURVEY_ROLES
 from portal.templating import render
 from portal.tickets.forms import clean_text
 from portal.tickets.models import Ticket
@@ -50,6 +51,7 @@ STAFF_LINKS: tuple[tuple[str, str, tuple[StaffRole, ...] | None], ...] = (
     ("/staff/department", N_("My department's orders"), (StaffRole.DEPARTMENT,)),
     ("/staff/supervision", N_("Supervision orders"), CENTRE_AND_DEPARTMENT),
     ("/staff/press", N_("Projects and stories"), tuple(PRESS_ROLES)),
+    ("/staff/surveys", N_("Surveys"), tuple(sorted(SURVEY_ROLES))),
     ("/staff/admin", N_("Accounts, departments and categories"), (StaffRole.ADMIN,)),
     ("/staff/audit", N_("Audit log"), (StaffRole.ADMIN,)),
     ("/staff/password", N_("Change my password"), None),

@@ -155,7 +155,7 @@ def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Sessio
         assert act(centre, ticket.code, "dispatch", department=str(roads.id)).status_code == 303
         centre_page = centre.get(f"/staff/t/{ticket.code}").text
         assert nav_links(centre_page) == [
-            "/staff", "/staff/queue", "/staff/supervision", "/staff/password",
+            "/staff", "/staff/queue", "/staff/supervision", "/staff/surveys", "/staff/password",
         ]  # fmt: skip
         assert 'action="/staff/logout"' in centre_page
         dept_page = dept.get(f"/staff/t/{ticket.code}").text
@@ -165,8 +165,8 @@ def test_every_staff_page_leads_back_to_the_lists(client: PageClient, db: Sessio
         for path in ("/staff", "/staff/queue", "/staff/supervision", "/staff/admin/users", "/staff/audit",
                      "/staff/password", f"/staff/t/{ticket.code}"):  # fmt: skip
             assert nav_links(admin.get(path).text) == [
-                "/staff", "/staff/queue", "/staff/supervision", "/staff/press", "/staff/admin", "/staff/audit",
-                "/staff/password",
+                "/staff", "/staff/queue", "/staff/supervision", "/staff/press", "/staff/surveys", "/staff/admin",
+                "/staff/audit", "/staff/password",
             ]  # fmt: skip
         assert '<a href="/staff/queue" aria-current="page">' in admin.get("/staff/queue").text
         assert '<a href="/staff/admin" aria-current="page">' in admin.get("/staff/admin/categories").text
