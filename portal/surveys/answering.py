@@ -34,6 +34,7 @@ from portal.surveys.definition import (
     Section,
     answers_from_json,
     answers_to_json,
+    plain_number,
     shown,
 )
 from portal.surveys.forms import field_id, read_question
@@ -276,7 +277,7 @@ def form_values(section: Section, answers: Answers) -> dict[str, list[str]]:
             for row, option in answer.rows.items():
                 values[f"{fid}-{row}"] = [option]
         elif answer.number is not None:
-            values[fid] = [f"{answer.number:g}"]
+            values[fid] = [plain_number(answer.number)]
         elif answer.text:
             values[fid] = [answer.text]
     return values

@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
@@ -40,6 +39,7 @@ from portal.surveys.definition import (
     Option,
     Question,
     Section,
+    plain_number,
     problems,
 )
 from portal.surveys.models import MIN_RESPONSES_DEFAULT, Audience, Survey, SurveyState
@@ -116,14 +116,6 @@ def parse_local_time(typed: str) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=DISTRICT_TZ).astimezone(UTC)
     except ValueError:
         return None
-
-
-def plain_number(value: float | None) -> str:
-    """A number as a form shows it: 1000000, 2.5, never 1e+06 (which no number field accepts)."""
-    if value is None:
-        return ""
-    text = format(Decimal(repr(value)), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- a survey's settings -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -89,6 +90,14 @@ def _texts(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {locale: str(value[locale]) for locale in LOCALES if value.get(locale)}
+
+
+def plain_number(value: float | None) -> str:
+    """A number as a form shows it: 1000000, 2.5, never 1e+06 (which no number field accepts)."""
+    if value is None:
+        return ""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _float(value: float | None) -> float | None:

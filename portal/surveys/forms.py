@@ -25,6 +25,7 @@ from portal.surveys.definition import (
     Kind,
     Question,
     Section,
+    plain_number,
     shown,
 )
 from portal.tickets.forms import FormErrors, clean_text
@@ -66,10 +67,6 @@ class Read:
     answers: Answers = field(default_factory=dict)
     errors: FormErrors = field(default_factory=FormErrors)
     typed: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _number_text(value: float) -> str:
-    return f"{value:g}"
 
 
 def read_question(question: Question, values: Mapping[str, Sequence[str]], errors: FormErrors) -> Answer:
@@ -130,11 +127,11 @@ def read_question(question: Question, values: Mapping[str, Sequence[str]], error
                 errors.add(fid, NOT_A_NUMBER)
             elif not low <= number <= high:
                 if question.low is not None and question.high is not None:
-                    errors.add(fid, NUMBER_RANGE, low=_number_text(low), high=_number_text(high))
+                    errors.add(fid, NUMBER_RANGE, low=plain_number(low), high=plain_number(high))
                 elif question.low is not None:
-                    errors.add(fid, NUMBER_ABOVE, low=_number_text(low))
+                    errors.add(fid, NUMBER_ABOVE, low=plain_number(low))
                 else:
-                    errors.add(fid, NUMBER_BELOW, high=_number_text(high))
+                    errors.add(fid, NUMBER_BELOW, high=plain_number(high))
             else:
                 answer.number = number
     elif question.kind == Kind.DATE:

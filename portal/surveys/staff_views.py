@@ -34,6 +34,7 @@ from portal.surveys.definition import (
     Definition,
     Kind,
     Question,
+    plain_number,
     problems,
 )
 from portal.surveys.models import (
@@ -457,8 +458,8 @@ def _form_of_question(question: Question) -> dict[str, Any]:
     values["required"] = question.required
     values["personal"] = question.personal
     values["max_choices"] = "" if question.max_choices is None else str(question.max_choices)
-    values["low"] = building.plain_number(question.low)
-    values["high"] = building.plain_number(question.high)
+    values["low"] = plain_number(question.low)
+    values["high"] = plain_number(question.high)
     for kind, items in (("opt", question.options), ("row", question.rows)):
         for item in items:
             for loc in LOCALES:

@@ -104,3 +104,9 @@ def test_keys_are_never_given_twice() -> None:
     first = definition.new_key("q")
     definition.sections[0].questions.clear()
     assert definition.new_key("q") != first
+
+
+def test_numbers_are_shown_as_a_number_field_takes_them() -> None:
+    from portal.surveys.definition import plain_number
+
+    assert [plain_number(v) for v in (1e6, 2.5, 70.0, -0.25, None)] == ["1000000", "2.5", "70", "-0.25", ""]
