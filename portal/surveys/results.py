@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -254,6 +255,13 @@ class QuestionResult:
     matrix: list[MatrixRow] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
     texts_total: int = 0
+
+    @property
+    def texts_grouped(self) -> list[tuple[str, int]]:
+        """The shown texts with the same words once, with how many gave them (most given first; the
+        words of "other" repeat: 思明区 ×6)."""
+        counts = Counter(t.text for t in self.texts)
+        return sorted(counts.items(), key=lambda item: -item[1])
 
     @property
     def key(self) -> str:

@@ -220,3 +220,17 @@ def test_answers_of_other_surveys_are_not_counted(db: Session) -> None:
     answer(db, other, [resident(rating=1) for _ in range(5)])
     assert by_key(compute(db, survey), "q2").average == Decimal("5.0")
     assert db.exec(select(col(SurveyAnswer.id))).all()
+
+
+def test_the_same_words_given_by_many_show_once_with_their_count(db: Session) -> None:
+    survey = open_survey(db)
+    others = [
+        resident(q1=Answer(options=["o3"], other=w))
+        for w in ("杏林街道", "海沧区", "杏林街道", "杏林街道", "海沧区")
+    ]
+    answer(db, survey, others)
+    for row in db.exec(select(SurveyAnswer).where(SurveyAnswer.question == "q1")):
+        row.approved = True
+        db.add(row)
+    db.commit()
+    assert by_key(compute(db, survey), "q1").texts_grouped == [("杏林街道", 3), ("海沧区", 2)]
