@@ -28,6 +28,8 @@ from portal.progress.models import Milestone, MilestoneStatus, Project, Story
 from portal.progress.texts import field
 from portal.progress.visibility import public_project, public_stories, story_field, story_texts
 from portal.services import public_base_url, services_of
+from portal.surveys.answering import listed_surveys
+from portal.surveys.results import public as results_public
 from portal.web import in_thread
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -250,7 +252,9 @@ def _feed(request: Request[Any, Any, Any], slug: str | None) -> Response[bytes]:
 
 # The public pages worth finding. Single tickets are left out on purpose: residents wrote them to
 # get a problem fixed, not to be found by their address in a search engine years later.
-SITEMAP_PAGES = ("/", "/report", "/track", "/tickets", "/stats", "/stats/columns", "/progress", "/privacy")
+SITEMAP_PAGES = (
+    "/", "/report", "/track", "/tickets", "/stats", "/stats/columns", "/progress", "/surveys", "/privacy",
+)  # fmt: skip
 
 
 def sitemap_urls(session: Session, now: datetime) -> list[tuple[str, datetime | None]]:
@@ -259,6 +263,13 @@ def sitemap_urls(session: Session, now: datetime) -> list[tuple[str, datetime | 
     urls += [(f"/progress/{p.slug}", p.updated_at) for p in projects]
     stories: list[Story] = public_stories(session, now, limit=50_000 - len(urls))
     urls += [(f"/stories/{s.slug}", s.publish_at) for s in stories]
+    open_surveys, closed_surveys = listed_surveys(session, now)
+    urls += [(f"/surveys/{s.slug}", s.updated_at) for s in open_surveys]
+    urls += [
+        (f"/surveys/{s.slug}/results", None)
+        for s in (*open_surveys, *closed_surveys)
+        if results_public(s, now)
+    ]
     return urls
 
 

@@ -244,3 +244,32 @@ def test_robots_keeps_crawlers_out_of_staff_pages_and_names_the_sitemap(client: 
     for path in ("/staff", "/report/done", "/t/", "/media/", "/progress/unsubscribe/"):
         assert f"Disallow: {path}" in lines
     assert "Sitemap: http://portal.test/sitemap.xml" in lines
+
+
+def test_the_sitemap_lists_open_surveys_and_public_results_only(client: PageClient, db: Session) -> None:
+    from tests.unit.surveys.survey_data import open_survey
+
+    open_survey(db)  # open, results public
+    open_survey(db, slug="private-results", results_public=False)
+    open_survey(db, slug="not-yet", opens_at=utcnow() + timedelta(days=2))
+    open_survey(db, slug="never-opened", opens_at=None)
+    open_survey(db, slug="hidden-one", hidden=True)
+    open_survey(db, slug="closed-public", closes_at=utcnow() - timedelta(hours=1))
+    text = client.get("/sitemap.xml").text
+    base = "http://portal.test"
+    for path in (
+        "/surveys",
+        "/surveys/shili-changdi-manyidu",
+        "/surveys/shili-changdi-manyidu/results",
+        "/surveys/private-results",
+        "/surveys/closed-public/results",
+    ):
+        assert f"<loc>{base}{path}</loc>" in text
+    for absent in (
+        "/surveys/private-results/results",
+        "not-yet",
+        "never-opened",
+        "hidden-one",
+        "/surveys/closed-public<",
+    ):
+        assert absent not in text.replace("</loc>", "<"), absent
