@@ -77,7 +77,11 @@ SURGE_TIMEOUT_SECONDS = 120.0
 # The demonstration data's project and story (portal/demo_progress.py) stand for their kinds of page.
 DEMO_PROJECT = "/progress/shili-changdi"
 DEMO_STORY = "/stories/shili-changdi-railings-late"
-PUBLIC_PAGES = ["/", "/report", "/tickets", "/track", "/t/{code}", "/stats", "/progress", DEMO_PROJECT, DEMO_STORY]
+DEMO_SURVEY = "/surveys/shili-changdi-manyidu"
+PUBLIC_PAGES = [
+    "/", "/report", "/tickets", "/track", "/t/{code}", "/stats", "/progress", DEMO_PROJECT, DEMO_STORY,
+    "/surveys", DEMO_SURVEY, f"{DEMO_SURVEY}/results",
+]  # fmt: skip
 CODE_LINK = re.compile(r'href="/t/([A-Z0-9]{4}-[A-Z0-9]{4})"')
 
 
