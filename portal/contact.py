@@ -87,3 +87,25 @@ def mask_phones_in_text(text: str) -> str:
     for start, end, masked in sorted(spans, reverse=True):
         text = text[:start] + masked + text[end:]
     return text
+
+
+# The commonest family names (Simplified and Traditional): a name typed into a text is one of these
+# followed by one or two characters. The approver sees the masked words before they are published.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "張劉陳楊黃趙吳鄭謝許韓馮鄧蕭葉蘇呂盧陸錢龔賀湯羅閻顧"
+)
+_HAN = r"[\u4e00-\u9fff]"
+_BEFORE = (
+    r"(?:^|(?<=[\s,.;:!?，。；：！？、（）()“”\"'《》])|(?<=我叫|我是|本人|姓名|名字|叫做|联系|聯繫|署名))"
+)
+_AFTER = r"(?=$|[\s,.;:!?，。；：！？、（）()“”\"'《》]|说|說|讲|講|反映|投诉|投訴|家|电话|電話|手机|手機)"
+_TITLES = r"(?!先生|女士|小姐|师傅|師傅|阿姨|老师|老師|大爷|大爺)"  # 王先生 names nobody
+_NAME_IN_TEXT = re.compile(rf"{_BEFORE}([{_SURNAMES}]{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
+
+
+def mask_names_in_text(text: str) -> str:
+    """张三 → 张* where a common family name and one or two characters stand as a word of their own
+    (after 我叫/我是/姓名…, or between punctuation, before 说/反映/电话…)."""
+    return _NAME_IN_TEXT.sub(lambda m: mask_name(m.group(1)), text)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
+from portal.contact import mask_names_in_text
 from portal.surveys.definition import Answer, Kind, Question
 from portal.surveys.models import SurveyAnswer
 from portal.surveys.results import (
@@ -15,7 +16,6 @@ from portal.surveys.results import (
     asked_in,
     compute,
     headlines,
-    mask_names_in_text,
     parse_filter,
     public_text,
     summary_rows,
