@@ -24,7 +24,7 @@ from portal.progress.models import Project
 from portal.progress.texts import field, pick
 from portal.services import client_address, services_of
 from portal.surveys import building, service
-from portal.surveys.access import SURVEY_STAFF
+from portal.surveys.access import SURVEY_STAFF, may_approve_texts
 from portal.surveys.building import ConditionInput, SettingsInput
 from portal.surveys.definition import (
     KIND_LABELS,
@@ -110,6 +110,8 @@ def _base(request: Request[Any, Any, Any], survey: Survey | None = None) -> dict
         **staff_context(request),
         "survey": survey,
         "survey_title": (lambda s: field(s, "title", page.locale, config).text),
+        # The text answers' page is for those who may approve them (the owner, press leads, admins).
+        "may_approve": (lambda s: may_approve_texts(current_staff(request), s)),
         "words": _words(request),
         "saved": message,
         "STATE_LABELS": SURVEY_STATE_LABELS,

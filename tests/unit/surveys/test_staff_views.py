@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from portal.accounts.models import AuditEntry, StaffRole
+from portal.accounts.models import AuditEntry, StaffRole, StaffUser
 from portal.surveys.definition import Answer, Definition, Kind, Question
 from portal.surveys.models import Survey, SurveyState
 from portal.surveys.service import browser_key, definition_of, state_of, submit, version_row
@@ -385,3 +385,27 @@ def test_a_refused_question_form_keeps_what_was_typed(press: PageClient, db: Ses
     db.expire_all()
     kept = question_of(db, survey, "q6")
     assert kept.text["zh_Hans"] == "您的年龄" and kept.high == 1_000_000
+
+
+def test_survey_pages_lead_to_results_and_to_text_answers_for_those_who_approve_them(
+    app, db: Session
+) -> None:  # type: ignore[no-untyped-def]
+    with ExitStack() as stack:
+        clients = {
+            (username, approves): signed_in(stack, app, db, username, role)
+            for username, role, approves in (
+                ("owner-writer", StaffRole.PRESS, True),
+                ("press-lead-1", StaffRole.PRESS_LEAD, True),
+                ("another-writer", StaffRole.PRESS, False),
+                ("centre-1", StaffRole.DISPATCHER, False),
+            )
+        }
+        owner = db.exec(select(StaffUser).where(StaffUser.username == "owner-writer")).one()
+        survey = open_survey(db, owner_id=owner.id)
+        pages = ("/staff/surveys", f"/staff/surveys/{survey.id}", f"/staff/surveys/{survey.id}/questions")
+        for (username, approves), client in clients.items():
+            for page in pages:
+                html = client.get(page).text
+                assert f'href="/surveys/{survey.slug}/results"' in html, page
+                assert (f'href="/staff/surveys/{survey.id}/texts"' in html) is approves, (username, page)
+            assert client.get(f"/staff/surveys/{survey.id}/texts").status_code == (200 if approves else 403)
