@@ -296,7 +296,8 @@ class Definition:
 
         def bare(data: Any) -> Any:
             if isinstance(data, dict):
-                return {k: bare(v) for k, v in data.items() if k not in ("text", "help", "title", "unit")}
+                # A number's unit is not wording: answers given in 公里 are not answers in 米.
+                return {k: bare(v) for k, v in data.items() if k not in ("text", "help", "title")}
             if isinstance(data, list):
                 return [bare(v) for v in data]
             return data

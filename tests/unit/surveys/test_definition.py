@@ -94,6 +94,11 @@ def test_wording_is_not_structure() -> None:
     assert worded.structure() == definition.structure()
     q1.required = False
     assert worded.structure() != definition.structure()
+    units = copy.deepcopy(definition)
+    q6 = units.question("q6")
+    assert q6 is not None
+    q6.unit = hans("月")  # the age in months: not a wording fix
+    assert units.structure() != definition.structure()
     reordered = copy.deepcopy(definition)
     reordered.sections[2].questions.reverse()
     assert reordered.structure() != definition.structure()
