@@ -186,7 +186,10 @@ class Nps:
     promoters_percent: Decimal
     passives_percent: Decimal
     detractors_percent: Decimal
-    score: Decimal  # promoters_percent − detractors_percent, exactly as printed
+    # (promoters − detractors) ÷ answered × 100 from the counts, rounded once (the rounded shares
+    # may differ from it by 0.1: 50.8 − 12.0 against 38.7)
+    score: Decimal
+    answered: int = 0
 
 
 @dataclass(frozen=True)
@@ -426,7 +429,8 @@ def _scales(
             detractors = sum(n for v, n in values.items() if v <= 6)
             passives = answered - promoters - detractors
             p, d, m = (percent(n, answered) or Decimal(0) for n in (promoters, detractors, passives))
-            result.nps = Nps(promoters, passives, detractors, p, m, d, p - d)
+            score = _round(Decimal(promoters - detractors) * 100 / Decimal(answered))
+            result.nps = Nps(promoters, passives, detractors, p, m, d, score, answered)
 
 
 def _numbers(

@@ -42,6 +42,15 @@ def test_nps_is_promoters_minus_detractors_with_each_share(db: Session) -> None:
     assert nps.score == Decimal("0.0")
 
 
+def test_nps_is_rounded_once_from_the_counts(db: Session) -> None:
+    survey = open_survey(db, min_responses=3)
+    # 1 promoter, 2 detractors of 3: the shares round to 33.3 and 66.7 (a difference of −33.4), but
+    # the score is (1 − 2) ÷ 3 × 100 = −33.3, rounded once; the page prints that arithmetic.
+    answer(db, survey, [resident(nps=n) for n in (10, 6, 0)])
+    nps = by_key(compute(db, survey), "q5").nps
+    assert nps is not None and nps.score == Decimal("-33.3") and nps.answered == 3
+
+
 def test_a_rating_has_its_average_to_one_place_and_every_point_counted(db: Session) -> None:
     survey = open_survey(db)
     answer(db, survey, [resident(rating=r) for r in (5, 5, 4, 2, 1, 5)])
