@@ -102,10 +102,46 @@ _BEFORE = (
 )
 _AFTER = r"(?=$|[\s,.;:!?，。；：！？、（）()“”\"'《》]|说|說|讲|講|反映|投诉|投訴|家|电话|電話|手机|手機)"
 _TITLES = r"(?!先生|女士|小姐|师傅|師傅|阿姨|老师|老師|大爷|大爺)"  # 王先生 names nobody
-_NAME_IN_TEXT = re.compile(rf"{_BEFORE}([{_SURNAMES}]{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
+_COMPOUND = (
+    "欧阳|歐陽|司马|司馬|诸葛|諸葛|上官|东方|東方|慕容|令狐|皇甫|尉迟|尉遲|公孙|公孫|夏侯|长孙|長孫|司徒|端木"
+)
+_FAMILY = rf"(?:{_COMPOUND}|[{_SURNAMES}])"
+_NAME_IN_TEXT = re.compile(rf"{_BEFORE}({_FAMILY}{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
+# After words that introduce a name, whatever follows it.
+_NAMED = re.compile(
+    rf"((?:我叫|我是|本人|姓名|名字|叫做|联系人|聯繫人|聯絡人|署名|签名|簽名)[:：\s]*)({_FAMILY}{_TITLES}{_HAN}{{1,2}})"
+)
+_ID_NUMBER = re.compile(
+    r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx](?![0-9])"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_WECHAT = re.compile(
+    r"wxid_[A-Za-z0-9_-]{4,30}|((?:微信号|微信號|微信|vx|VX|Vx|wx|WX)[:：\s]*)[A-Za-z][-_A-Za-z0-9]{5,19}"
+)
+
+
+def _mask_family(name: str) -> str:
+    compound = re.match(_COMPOUND, name)
+    family = compound.group() if compound else name[0]
+    return family + "*" * max(1, min(len(name) - len(family), 2))
+
+
+def _mask_wechat(match: re.Match[str]) -> str:
+    return (match.group(1) or "wxid_") + "****"
 
 
 def mask_names_in_text(text: str) -> str:
-    """张三 → 张* where a common family name and one or two characters stand as a word of their own
-    (after 我叫/我是/姓名…, or between punctuation, before 说/反映/电话…)."""
-    return _NAME_IN_TEXT.sub(lambda m: mask_name(m.group(1)), text)
+    """张三 → 张*, 欧阳娜娜 → 欧阳** where a family name and one or two characters follow words that
+    introduce a name (我叫, 我是, 联系人…) or stand as a word of their own (between punctuation,
+    before 说/反映/电话…). A rule of thumb: whoever approves the words sees them masked first."""
+    text = _NAMED.sub(lambda m: m.group(1) + _mask_family(m.group(2)), text)
+    return _NAME_IN_TEXT.sub(lambda m: _mask_family(m.group(1)), text)
+
+
+def mask_personal_in_text(text: str) -> str:
+    """A resident's words with phone numbers, identity card numbers, e-mail addresses, WeChat ids and
+    (as far as a rule can tell) names masked."""
+    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 15, text)
+    text = _EMAIL.sub(lambda m: m.group()[0] + "***@***", text)
+    text = _WECHAT.sub(_mask_wechat, text)
+    return mask_names_in_text(mask_phones_in_text(text))

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from portal.contact import mask_names_in_text, mask_phones_in_text
+from portal.contact import mask_personal_in_text
 from portal.i18n import DISTRICT_TZ, N_
 from portal.stats.figures import percent
 from portal.surveys.definition import (
@@ -50,8 +50,9 @@ TEXTS_SHOWN = 200  # approved texts printed per question, newest first
 
 
 def public_text(text: str) -> str:
-    """A resident's words as the public results print them: phone numbers and names masked."""
-    return mask_names_in_text(mask_phones_in_text(text))
+    """A resident's words as the public results print them: phone and identity card numbers, e-mail
+    addresses, WeChat ids and names masked."""
+    return mask_personal_in_text(text)
 
 
 # --- the questions of every version ----------------------------------------------------------------

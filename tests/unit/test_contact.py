@@ -59,3 +59,23 @@ def test_mobile_numbers_written_any_way_are_masked(written: str) -> None:
 @pytest.mark.parametrize("written", ["0592-6212345", "０５９２－６２１２３４５", "(0592) 621 2345"])
 def test_landline_numbers_are_masked(written: str) -> None:
     assert mask_phones_in_text(f"门卫电话 {written}") == "门卫电话 0592****345"
+
+
+def test_personal_details_in_residents_words_are_masked() -> None:
+    from portal.contact import mask_personal_in_text
+
+    cases = {
+        "联系人陈大文，电话13859201234": "联系人陈**，电话138********",
+        "欧阳娜娜说太吵": "欧阳**说太吵",
+        "我是李建国住在三楼": "我是李**住在三楼",
+        "身份证350211199001011234": "身份证350***************",
+        "邮箱 jianguo.li@example.cn 有事联系": "邮箱 j***@*** 有事联系",
+        "加我wxid_abc123xyz": "加我wxid_****",
+        "微信：jimei_2026": "微信：****",
+        # Nobody's name: left as written.
+        "王先生反映路灯不亮": "王先生反映路灯不亮",
+        "周末很吵，施工到晚上十点": "周末很吵，施工到晚上十点",
+        "我是本地居民": "我是本地居民",
+    }
+    for words, masked in cases.items():
+        assert mask_personal_in_text(words) == masked, words
