@@ -205,7 +205,7 @@ def test_approving_texts_is_for_the_owner_a_lead_or_an_admin(
     assert not row.approved
 
 
-def test_the_project_page_lists_its_surveys_with_their_headline(client: PageClient, db: Session) -> None:
+def test_the_project_page_lists_its_surveys_with_their_headline(app, client: PageClient, db: Session) -> None:  # type: ignore[no-untyped-def]
     from portal.progress import editing
     from tests.unit.progress.press_helpers import press_user, project_input
 
@@ -216,6 +216,14 @@ def test_the_project_page_lists_its_surveys_with_their_headline(client: PageClie
     assert "十里长堤工程满意度调查" in html
     assert URL in html
     assert "2.8" in html and "6 responses" in html
+    # Private results: the project page says the survey is there, not how many answered it.
+    survey = db.exec(select(Survey)).one()
+    survey.results_public = False
+    db.add(survey)
+    db.commit()
+    app.state.page_cache.clear()  # the page is kept a minute at most
+    html = client.get(f"/progress/{project.slug}").text
+    assert "十里长堤工程满意度调查" in html and "6 responses" not in html and URL not in html
 
 
 def test_the_page_says_how_many_responses_each_version_has(client: PageClient, db: Session) -> None:
