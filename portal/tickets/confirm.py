@@ -75,6 +75,13 @@ def matches(secret: str, pending: Pending, typed: str) -> bool:
 # --- with a request: what one address and one number may send and try ----------------------------
 
 
+def phone_limit_key(secret: str, phone: str) -> str:
+    """A number's key in the shared rate-limit store (Redis): a keyed hash, so that the store holds
+    no phone numbers."""
+    digest = hmac.new(secret.encode(), f"limit:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
+    return f"phone:{digest}"
+
+
 def text_code(
     request: Request[Any, Any, Any],
     services: Services,
@@ -88,7 +95,7 @@ def text_code(
     """Text a code for ``subject`` to ``phone`` in ``message`` (a message id with ``%(code)s``): a
     few an hour per number and per address, whatever the codes are for. The note for the form."""
     rate_limit(request, services, "confirm_address")
-    rate_limit(request, services, "confirm_phone", key=f"phone:{phone}")
+    rate_limit(request, services, "confirm_phone", key=phone_limit_key(services.settings.secret_key, phone))
     note, code = start(services.settings.secret_key, phone, subject, keep_phone_out=keep_phone_out)
     services.sms.send(phone, page_of(request).t.gettext(message, code=code, **values))
     return note
@@ -97,6 +104,8 @@ def text_code(
 def code_is_right(request: Request[Any, Any, Any], services: Services, pending: Pending, typed: str) -> bool:
     """One try of a code, counted per number and per address (429 past either): its own limits, so
     that codes mistyped do not spend the tracking digits' tries of everyone behind an address."""
-    rate_limit(request, services, "code_number", key=f"phone:{pending.phone}")
+    rate_limit(
+        request, services, "code_number", key=phone_limit_key(services.settings.secret_key, pending.phone)
+    )
     rate_limit(request, services, "code_address")
     return matches(services.settings.secret_key, pending, typed[:20])

@@ -325,7 +325,9 @@ def _phone_used_too_often(services: Services, phone: str) -> bool:
     """The reporter's own number is not confirmed by a code (that would lose reports whose SMS is
     late), so that nobody can flood someone else's phone with reports, a number serves a few a day."""
     limit = services.settings.rate_limits["report_phone"]
-    return not services.limiter.hit("report_phone", f"phone:{phone}", limit).allowed
+    return not services.limiter.hit(
+        "report_phone", confirm.phone_limit_key(services.settings.secret_key, phone), limit
+    ).allowed
 
 
 def _fingerprint(raw: ReportInput) -> dict[str, str]:
