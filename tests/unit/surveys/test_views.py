@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -583,3 +584,9 @@ def test_text_boxes_show_their_limit_and_do_not_cut_a_paste(client: PageClient, 
     send(client, "s2", ("q2", "q3", "q4"), q_q2="1", q_q3="o1")
     page = client.get(f"/surveys/{SLUG}?s=s3")
     assert "Up to 200 characters." in page.text and "maxlength" not in page.text
+
+
+def test_traditional_chinese_says_duanxun_for_sms_throughout() -> None:
+    catalog = Path(__file__).parents[3] / "locales" / "zh_Hant" / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    assert "短信" not in text and "短訊" in text  # Hong Kong usage, never mixed on one page
