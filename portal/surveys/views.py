@@ -246,7 +246,7 @@ def _summary(t: Any, questions: Sequence[QuestionView], errors: Mapping[str, str
         if view is None:
             entries.append(("", message))
             continue
-        words = view.text.text
+        words = view.text.text.rstrip(" ?？:：")  # "您住在哪个街道：请回答这个问题。", not "？："
         if len(words) > SUMMARY_WORDS:
             words = words[: SUMMARY_WORDS - 1].rstrip() + "…"
         on_page = view.shown and (name == view.fid or view.has_other)

@@ -251,7 +251,7 @@ def test_a_required_question_skipped_is_named_and_linked(client: PageClient, db:
     page = send(client, "s1", ("q1",))
     assert page.status_code == 422
     assert "<title>Error:" in page.text
-    assert '<a href="#q-q1">您住在哪个街道？: Answer this question.</a>' in page.text  # names its question
+    assert '<a href="#q-q1">您住在哪个街道: Answer this question.</a>' in page.text  # names its question
     assert 'id="q-q1-error"' in page.text and 'aria-describedby="q-q1-error"' in page.text
     assert nothing_stored(db)
 
@@ -543,14 +543,14 @@ def test_the_error_summary_names_each_question_and_links_only_to_fields_on_the_p
     open_survey(db)
     send(client, "s1", ("q1",), q_q1="o1")
     hidden = send(client, "s2", ("q2",), q_q2="5", q_q3="o1")
-    assert "<li>哪里不满意？: This question does not apply to your answers" in hidden.text
+    assert "<li>哪里不满意: This question does not apply to your answers" in hidden.text
     assert 'href="#q-q3"' not in hidden.text  # not on the page: no link to nowhere
     zh = client.post(
         f"/surveys/{SLUG}",
         data={"_csrf_token": client.csrf(), "section": "s2", "go": "next", "shown": ["q2"]},
         headers={"Accept-Language": "zh-CN"},
     )
-    assert '<a href="#q-q2">您对十里长堤的工程满意吗？：请回答这个问题。</a>' in zh.text
+    assert '<a href="#q-q2">您对十里长堤的工程满意吗：请回答这个问题。</a>' in zh.text
 
 
 def test_the_other_box_says_what_it_is_for_and_only_its_own_error_marks_it(
