@@ -198,7 +198,7 @@ class Settings:
             supervision=SupervisionRule.from_env(),
             allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             rate_limits={
-                "report": RateLimit.parse(_env("RATE_REPORT", "20/hour")),
+                "report": RateLimit.parse(_env("RATE_REPORT", "60/hour")),
                 "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number
                 "track": RateLimit.parse(_env("RATE_TRACK", "30/10 minutes")),
                 "unlock": RateLimit.parse(_env("RATE_UNLOCK", "5/15 minutes")),
@@ -216,7 +216,7 @@ class Settings:
                 # /stats figures computed afresh (cached answers are not counted), per address
                 "stats": RateLimit.parse(_env("RATE_STATS", "30/10 minutes")),
                 # surveys' responses stored, per address (a script cannot stuff a browser survey)
-                "survey_submit": RateLimit.parse(_env("RATE_SURVEY_SUBMIT", "20/hour")),
+                "survey_submit": RateLimit.parse(_env("RATE_SURVEY_SUBMIT", "60/hour")),
             },
         )
 

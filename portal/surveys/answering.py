@@ -49,13 +49,18 @@ DRAFT_DAYS = 30
 # Inside a draft's JSON, beside the question keys (``q1``…): the current section's values as typed.
 TYPED = "_typed"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_GIVEN = "survey_browser_given"  # the request's state: a token given with this response
 
 
 # --- the browser -----------------------------------------------------------------------------------
 
 
 def browser_token(request: Request[Any, Any, Any]) -> str | None:
-    """This browser's survey cookie, when it has a well-formed one."""
+    """This browser's survey cookie, when it has a well-formed one (or the one given to it earlier
+    in this request)."""
+    given = request.scope.get("state", {}).get(_GIVEN)
+    if isinstance(given, str):
+        return given
     token = request.cookies.get(BROWSER_COOKIE, "")
     return token if _TOKEN.match(token) else None
 
@@ -70,7 +75,10 @@ def ensure_browser_token(request: Request[Any, Any, Any], *, secure: bool) -> st
             f"{BROWSER_COOKIE}={token}; Path=/surveys; Max-Age={BROWSER_COOKIE_SECONDS}; HttpOnly; "
             f"SameSite=Lax{flags}"
         )
-        request.cookies[BROWSER_COOKIE] = token  # later reads in this request see it too
+        # Later reads in this request see it through the request's own state. Never through
+        # request.cookies: Litestar caches the parsed Cookie header, so that dict is shared by every
+        # later request sending the same header (other residents would get this token).
+        request.scope.setdefault("state", {})[_GIVEN] = token
     return token
 
 
@@ -320,3 +328,38 @@ def paragraphs(text: str) -> list[str]:
 
 def question_shown(question: Question, visible: set[str]) -> bool:
     return question.key in visible
+
+
+# --- a draft against the current version ----------------------------------------------------------
+
+
+def recheck(definition: Definition, answers: Answers) -> tuple[Answers, dict[str, FormErrors]]:
+    """A draft's answers checked again against the survey's current version (staff may have made a
+    new one while the resident was answering): the answers that still fit, each read again as if its
+    section were sent now (answers to questions, options or rows the version no longer has are left
+    out), and per section whose answers had to change, the errors to show there (possibly none, for
+    a row that was removed)."""
+    fitting: Answers = {}
+    problems: dict[str, FormErrors] = {}
+    for section in definition.sections:
+        values = form_values(section, answers)
+        for question in section.questions:
+            answer = answers.get(question.key)
+            if answer is None or answer.empty:
+                continue
+            errors = FormErrors()
+            again = read_question(question, values, errors)
+            if errors or again != answer:
+                found = problems.setdefault(section.key, FormErrors())
+                for name, message in errors.messages.items():
+                    found.add(name, message, **errors.values.get(name, {}))
+            if not again.empty:
+                fitting[question.key] = again
+    return fitting, problems
+
+
+def first_troubled(
+    definition: Definition, answers: Answers, problems: Mapping[str, FormErrors], but: Section | None = None
+) -> Section | None:
+    """The first shown section (other than ``but``) whose answers the current version changed."""
+    return next((s for s in shown_sections(definition, answers) if s.key in problems and s is not but), None)

@@ -153,6 +153,10 @@ def read_question(question: Question, values: Mapping[str, Sequence[str]], error
             answer.text = raw
     elif question.kind == Kind.MATRIX:
         for row in question.rows:
+            sent = [v for v in (values.get(f"{fid}-{row.key}") or []) if clean_text(str(v)[:40])]
+            if len(sent) > 1:  # one answer per row, as a single choice
+                errors.add(fid, NOT_AN_OPTION)
+                return Answer()
             key = clean_text(first(f"{fid}-{row.key}")[:40])
             if not key:
                 continue

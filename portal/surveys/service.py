@@ -180,13 +180,15 @@ def answer_rows(definition: Definition, answers: Answers) -> list[SurveyAnswer]:
         if question.kind in CHOICE_KINDS:
             other = next((o.key for o in question.options if o.other), None)
             for option in answer.options:
+                if question.option(option) is None:  # not this version's (a forged or stale answer)
+                    continue
                 text = answer.other if option == other else ""
                 rows.append(SurveyAnswer(survey_id=0, response_id=0, question=key, option=option, text=text))
         elif question.kind in NUMBER_KINDS:
             rows.append(SurveyAnswer(survey_id=0, response_id=0, question=key, number=answer.number))
         elif question.kind == Kind.MATRIX:
             for row in question.rows:
-                if row.key in answer.rows:
+                if row.key in answer.rows and question.option(answer.rows[row.key]) is not None:
                     rows.append(
                         SurveyAnswer(
                             survey_id=0, response_id=0, question=key, row=row.key, option=answer.rows[row.key]

@@ -13,12 +13,14 @@ response (checked once more) through ``service.submit`` and deletes the draft.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel import Session
@@ -29,7 +31,9 @@ from portal.i18n import N_
 from portal.numbers import whole_number
 from portal.progress.texts import Shown
 from portal.progress.texts import field as text_field
+from portal.security import sign_value, unsign_value
 from portal.services import rate_limit, services_of
+from portal.settings import Settings
 from portal.surveys import answering, service
 from portal.surveys.access import SURVEY_STAFF
 from portal.surveys.definition import (
@@ -51,6 +55,9 @@ from portal.tickets import confirm
 from portal.tickets.forms import FormErrors, clean_text
 from portal.web import MAX_BODY, in_thread, page_of
 
+ANSWERED_COOKIE = "survey_answered"
+ANSWERED_PURPOSE = "survey-answered"
+ANSWERED_SECONDS = 3600
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 # A long text pasted whole (100,000 Chinese characters are about 900 KB URL-encoded) must reach the
 # checks, which then say it is too long; the fields themselves are cut to forms.FIELD_MAX first.
@@ -75,6 +82,12 @@ BAD_PHONE = N_("Enter an 11-digit mainland mobile number, like 13812345678.")
 EXPIRED = N_("This code has expired. Enter your number again for a new one.")
 WRONG_CODE = N_("That is not the code we sent. Check the SMS and try again.")
 CODE_SMS = N_("Jimei: code %(code)s, to answer the survey “%(survey)s”. Valid 10 minutes.")
+NAMED_ERROR = N_("%(question)s: %(problem)s")
+STALE = N_(
+    "That page was out of date (sent from an earlier page or another tab), so nothing was changed. "
+    "This is where you are: continue below."
+)
+SURVEY_CHANGED = N_("This survey changed while you were answering: check your answers in this section.")
 APPEARED = N_("A question appeared below: %(question)s")
 REMOVED = N_("A question no longer applies and was removed: %(question)s")
 
@@ -176,6 +189,7 @@ def _section_page(
     note: str = "",
     resumed: str = "",
     carried: str = "",
+    busy_minutes: int = 0,
     status_code: int = 200,
 ) -> Response[str]:
     t = page_of(request).t
@@ -192,8 +206,10 @@ def _section_page(
             *(w for _, w in view.options),
             *(w for _, w in view.rows),
         ]
+    translated = errors.translated(t) if errors else {}
     context = {
         **texts,
+        "summary": _summary(t, questions, translated),
         "marked": {
             "converted": any(w.converted for w in everything),
             "untranslated": any(w.untranslated for w in everything),
@@ -202,7 +218,7 @@ def _section_page(
         "section_title": section_title,
         "questions": questions,
         "values": values,
-        "errors": errors.translated(t) if errors else {},
+        "errors": translated,
         "note": t.gettext(note) if note else "",
         "resumed": resumed,
         "number": number,
@@ -211,10 +227,31 @@ def _section_page(
         "last": answering.section_after(definition, answers, section) is None,
         "where": where,
         "carried": carried,
+        "busy_minutes": busy_minutes,
         "Kind": Kind,
         "KIND_LABELS": KIND_LABELS,
     }
     return render(request, "surveys/survey.html", context, status_code=status_code, headers=NO_STORE)
+
+
+SUMMARY_WORDS = 40
+
+
+def _summary(t: Any, questions: Sequence[QuestionView], errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The error summary: (link target or "" when the field is not on the page, what it says), each
+    entry naming its question (its words, shortened if long)."""
+    entries: list[tuple[str, str]] = []
+    for name, message in errors.items():
+        view = next((v for v in questions if name in (v.fid, f"{v.fid}-other")), None)
+        if view is None:
+            entries.append(("", message))
+            continue
+        words = view.text.text.rstrip(" ?？:：")  # "您住在哪个街道：请回答这个问题。", not "？："
+        if len(words) > SUMMARY_WORDS:
+            words = words[: SUMMARY_WORDS - 1].rstrip() + "…"
+        on_page = view.shown and (name == view.fid or view.has_other)
+        entries.append((name if on_page else "", t.gettext(NAMED_ERROR, question=words, problem=message)))
+    return entries
 
 
 def _message_page(
@@ -262,9 +299,21 @@ class Step:
     note: str = ""
 
 
-def take_step(definition: Definition, values: Mapping[str, Sequence[str]], earlier: Answers) -> Step:
+def take_step(
+    definition: Definition, values: Mapping[str, Sequence[str]], earlier: Answers, at: str = ""
+) -> Step:
+    """What a section sent leads to, given the answers kept so far and the section the resident is
+    at (``at``, the draft's)."""
     key = (values.get("section") or [""])[0]
     going_back = (values.get("go") or [""])[0] == "back"
+    earlier, problems = answering.recheck(definition, earlier)
+    if key not in {s.key for s in answering.shown_sections(definition, earlier)}:
+        # A section the answers kept do not show (an old page: the Back button, a second tab):
+        # nothing changes, and the resident is brought where they are.
+        here = answering.current_section(definition, earlier, at)
+        if here is None:
+            raise NotFoundException()
+        return Step("stale", here, earlier, note=STALE)
     section = answering.current_section(definition, earlier, key)
     if section is None:
         raise NotFoundException()
@@ -291,6 +340,11 @@ def take_step(definition: Definition, values: Mapping[str, Sequence[str]], earli
             return Step(kind, section, answers, typed, read.errors, MORE_QUESTIONS if new else CHANGED)
     if read.errors:
         return Step("errors", section, answers, read.typed, read.errors)
+    troubled = answering.first_troubled(definition, answers, problems, but=section)
+    if troubled is not None:
+        # The survey changed (a new version) since an earlier section was answered: back to it.
+        errors = problems[troubled.key]
+        return Step("errors" if errors else "changed", troubled, answers, {}, errors, SURVEY_CHANGED)
     after = answering.section_after(definition, answers, section)
     if after is not None:
         return Step("next", after, answers)
@@ -365,9 +419,17 @@ def _survey_page(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
             return _message_page(request, survey, ANSWERED_BROWSER)
         definition = service.definition_of(session, survey)
     answers, typed = answering.draft_contents(draft)
+    answers, problems = answering.recheck(definition, answers)
     section = answering.current_section(definition, answers, draft.section if draft else "")
     if section is None:
         raise NotFoundException()
+    troubled = answering.first_troubled(definition, answers, problems)
+    if troubled is not None:
+        # A new version since these answers were given: the first section they no longer fit.
+        return _section_page(
+            request, survey, definition, troubled, answers, answering.form_values(troubled, answers),
+            _where(survey), errors=problems[troubled.key], note=SURVEY_CHANGED,
+        )  # fmt: skip
     values = answering.section_values(section, answers, typed)
     resumed = ""
     if draft is not None and draft.section and not request.query_params.get("s"):
@@ -409,20 +471,50 @@ def _answer_section(
         version = service.version_row(session, survey)
         definition = Definition.from_json(version.definition)
         earlier, _ = answering.draft_contents(draft)
-        step = take_step(definition, values, earlier)
+        step = take_step(definition, values, earlier, draft.section if draft else "")
         if step.kind == "finish":
-            rate_limit(request, services, "survey_submit")
+            try:
+                rate_limit(request, services, "survey_submit")
+            except TooManyRequestsException as limited:
+                # Many neighbours behind one address (a carrier's, a community centre's): the answers
+                # stay in this browser's draft, and the page says when to send them again.
+                answering.save_draft(
+                    session, survey, browser, step.answers, step.section.key,
+                    typed=answering.form_values(step.section, step.answers),
+                )  # fmt: skip
+                return _busy_page(request, survey, definition, step, limited)
             if service.submit(session, survey, version, step.answers, respondent) is None:
                 return _message_page(request, survey, answered, status_code=409)
             answering.delete_draft(session, survey, browser)
+            _mark_answered(request, services.settings, survey)
             return Redirect(f"/surveys/{survey.slug}/thanks", status_code=303)
-        answering.save_draft(session, survey, browser, step.answers, step.section.key, typed=step.typed)
+        if step.kind != "stale":  # an out-of-date page changes nothing
+            answering.save_draft(session, survey, browser, step.answers, step.section.key, typed=step.typed)
     if step.kind in ("next", "back"):
         return Redirect(f"/surveys/{survey.slug}?s={step.section.key}", status_code=303)
+    status = 422 if step.errors else (409 if step.kind == "stale" else 200)
     return _section_page(
         request, survey, definition, step.section, step.answers, _section_values(step), _where(survey),
-        errors=step.errors, note=step.note, status_code=422 if step.errors else 200,
+        errors=step.errors, note=step.note, status_code=status,
     )  # fmt: skip
+
+
+def _busy_page(
+    request: Request[Any, Any, Any],
+    survey: Survey,
+    definition: Definition,
+    step: Step,
+    limited: TooManyRequestsException,
+) -> Response[str]:
+    wait = whole_number(str((limited.headers or {}).get("Retry-After", "")), 1, 10**7) or 3600
+    minutes = max(1, math.ceil(wait / 60))
+    response = _section_page(
+        request, survey, definition, step.section, step.answers,
+        answering.form_values(step.section, step.answers), _where(survey),
+        busy_minutes=minutes, status_code=429,
+    )  # fmt: skip
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 # --- with htmx: questions appear as soon as the answer that opens them is chosen ----------------------
@@ -468,6 +560,9 @@ def _live_section(request: Request[Any, Any, Any], slug: str, values: dict[str, 
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         survey = _survey_or_404(session, slug)
+        refused = _refusal(request, survey, posting=True)  # a scheduled survey's questions stay unseen
+        if refused is not None:
+            return refused
         token = answering.browser_token(request)
         draft = (
             answering.find_draft(session, survey, answering.draft_key(services.settings.secret_key, token))
@@ -585,11 +680,46 @@ def _restart(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
     return Redirect(f"/surveys/{survey.slug}?s=start", status_code=303)
 
 
+def _mark_answered(request: Request[Any, Any, Any], settings: Settings, survey: Survey) -> None:
+    """A short-lived signed cookie that lets this browser see the thanks (a phone survey's response
+    is not keyed by the browser)."""
+    until = int(time.time()) + ANSWERED_SECONDS
+    value = sign_value(settings.secret_key, ANSWERED_PURPOSE, [survey.slug, until])
+    flags = "; Secure" if settings.secure_cookies else ""
+    page_of(request).set_cookies.append(
+        f"{ANSWERED_COOKIE}={value}; Path=/surveys/{survey.slug}/thanks; Max-Age={ANSWERED_SECONDS}; "
+        f"HttpOnly; SameSite=Lax{flags}"
+    )
+
+
+def _just_answered(
+    request: Request[Any, Any, Any], session: Session, settings: Settings, survey: Survey
+) -> bool:
+    signed = unsign_value(settings.secret_key, ANSWERED_PURPOSE, request.cookies.get(ANSWERED_COOKIE))
+    if (
+        isinstance(signed, list)
+        and len(signed) == 2
+        and signed[0] == survey.slug
+        and isinstance(signed[1], int)
+        and signed[1] >= time.time()
+    ):
+        return True
+    token = answering.browser_token(request)
+    return (
+        survey.audience == Audience.BROWSER
+        and token is not None
+        and service.already_answered(session, survey, service.browser_key(settings.secret_key, survey, token))
+    )
+
+
 @get("/surveys/{slug:str}/thanks", sync_to_thread=True)
-def thanks_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
+def thanks_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
+    """The thanks, for the browser that has just answered; anyone else is sent to the survey."""
     services = services_of(request)
     with Session(services.engine, expire_on_commit=False) as session:
         survey = _survey_or_404(session, slug)
+        if not _just_answered(request, session, services.settings, survey):
+            return Redirect(f"/surveys/{survey.slug}", status_code=303)
     return render(
         request, "surveys/thanks.html", {**_survey_texts(request, survey), "preview": False}, headers=NO_STORE
     )

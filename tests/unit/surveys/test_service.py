@@ -11,6 +11,7 @@ from portal.db import utcnow
 from portal.surveys.definition import Answer, Kind, Question
 from portal.surveys.models import SurveyAnswer, SurveyResponse, SurveyState
 from portal.surveys.service import (
+    answer_rows,
     browser_key,
     can_delete,
     definition_of,
@@ -21,7 +22,7 @@ from portal.surveys.service import (
     submit,
     version_row,
 )
-from tests.unit.surveys.survey_data import hans, open_survey
+from tests.unit.surveys.survey_data import hans, open_survey, sample_definition
 
 SECRET = "s"
 
@@ -104,3 +105,14 @@ def test_an_answered_survey_cannot_be_deleted(db: Session) -> None:
     unanswered = open_survey(db, slug="nobody")
     delete_survey(db, unanswered)
     db.commit()
+
+
+def test_answer_rows_leave_out_options_and_rows_the_question_does_not_have() -> None:
+    definition = sample_definition()
+    answers = {
+        "q1": Answer(options=["o2", "o99"]),
+        "q5": Answer(number=9),
+        "q8": Answer(rows={"r1": "o3", "r2": "o99", "r9": "o1"}),
+    }
+    rows = {(a.question, a.row, a.option) for a in answer_rows(definition, answers)}
+    assert rows == {("q1", "", "o2"), ("q5", "", ""), ("q8", "r1", "o3")}
