@@ -41,7 +41,8 @@ from portal.surveys.service import state_of
 ONE_PLACE = Decimal("0.1")
 TWO_PLACES = Decimal("0.01")
 NPS_FORMULA = N_(
-    "NPS = % promoters (9–10) − % detractors (0–6), of those who answered; it runs from −100 to 100."
+    "NPS = the percentage of promoters (9–10) minus the percentage of detractors (0–6), of those who "
+    "answered; it runs from −100 to 100."
 )
 TEXTS_SHOWN = 200  # approved texts printed per question, newest first
 

@@ -81,7 +81,7 @@ def test_public_results_show_each_chart_with_its_table(client: PageClient, db: S
     assert 'id="q-q1-table"' in html and 'id="q-q8-table"' in html
     assert figure(html, "q2", "average") == ["2.8"]  # only 集美街道 is asked: ratings 2, 3, 5, 1
     assert figure(html, "q5", "nps")  # the score, and its formula printed under it
-    assert "NPS = % promoters (9–10) − % detractors (0–6)" in html
+    assert "NPS = the percentage of promoters (9–10) minus the percentage of detractors (0–6)" in html
     assert figure(html, "q6", "median") == ["22.5"]
     assert "6 responses" in html
     assert "绿化: 3 100.0%. 照明: 1 100.0%.</desc>" in html  # the matrix's text alternative
