@@ -590,3 +590,22 @@ def test_traditional_chinese_says_duanxun_for_sms_throughout() -> None:
     catalog = Path(__file__).parents[3] / "locales" / "zh_Hant" / "LC_MESSAGES" / "messages.po"
     text = catalog.read_text(encoding="utf-8")
     assert "短信" not in text and "短訊" in text  # Hong Kong usage, never mixed on one page
+
+
+def test_the_back_button_shows_an_earlier_section_with_its_answers_never_a_later_one(
+    client: PageClient, db: Session
+) -> None:
+    open_survey(db)
+    first = client.get(f"/surveys/{SLUG}")  # the address the Back button returns to
+    assert "Section 1 of 2" in first.text
+    assert send(client, "s1", ("q1",), q_q1="o1").headers["location"] == f"/surveys/{SLUG}?s=s2"
+    assert send(client, "s2", ("q2",), q_q2="4").headers["location"] == f"/surveys/{SLUG}?s=s3"
+    # Back, from s3 to s2, then to the first page: each shows its section with what was answered.
+    back = client.get(f"/surveys/{SLUG}?s=s2")
+    assert "Section 2 of 3" in back.text and 'value="4" checked' in back.text
+    start = client.get(f"/surveys/{SLUG}?s=s1")
+    assert "Section 1 of 3" in start.text and 'value="o1"' in start.text
+    # Forward past where the resident got to is not possible by the address.
+    send(client, "s1", ("q1",), q_q1="o1")  # sends s1 again: the resident is on s2 now
+    ahead = client.get(f"/surveys/{SLUG}?s=s3")
+    assert "Section 2 of 3" in ahead.text
