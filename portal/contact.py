@@ -108,11 +108,19 @@ _COMPOUND = (
 _FAMILY = rf"(?:{_COMPOUND}|[{_SURNAMES}])"
 _NAME_IN_TEXT = re.compile(rf"{_BEFORE}({_FAMILY}{_TITLES}{_HAN}{{1,2}}?){_AFTER}")
 # After words that introduce a name, whatever follows it.
+# A name's second character is never the start of the words that follow names (李四电话 is 李四).
+_GIVEN = rf"{_HAN}(?:(?!电话|電話|手机|手機|说|說|讲|講|反映|投诉|投訴|书记|書記|主任|经理|經理){_HAN})?"
 _NAMED = re.compile(
-    rf"((?:我叫|我是|本人|姓名|名字|叫做|联系人|聯繫人|聯絡人|署名|签名|簽名)[:：\s]*)({_FAMILY}{_TITLES}{_HAN}{{1,2}})"
+    rf"((?:我叫|我是|本人|姓名|名字|叫做|联系人|聯繫人|聯絡人|署名|签名|簽名)[:：\s]*)({_FAMILY}{_TITLES}{_GIVEN})"
 )
+# Before a post or a title (陈建国书记, 王芳主任): a name, whatever stands before it.
+_POST = "书记|書記|主任|局长|局長|科长|科長|所长|所長|队长|隊長|站长|站長|经理|經理|老师|老師|医生|醫生|警官"
+_NAME_BEFORE_POST = re.compile(rf"({_FAMILY}{_TITLES}{_HAN}{{1,2}}?)(?={_POST})")
+# 老张, 小李 telling something: a person all the same.
+_NICKNAME = re.compile(rf"(?<=[老小])([{_SURNAMES}])(?=说|說|讲|講|反映|家|的电话|的電話)")
+# An identity card number, also typed in groups (350211 19880707 123X).
 _ID_NUMBER = re.compile(
-    r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}[0-9Xx](?![0-9])"
+    r"(?<![0-9])[1-9][0-9]{5}[\s-]?(?:19|20)[0-9]{2}[01][0-9][0-3][0-9][\s-]?[0-9]{3}[0-9Xx](?![0-9])"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _WECHAT = re.compile(
@@ -135,13 +143,15 @@ def mask_names_in_text(text: str) -> str:
     introduce a name (我叫, 我是, 联系人…) or stand as a word of their own (between punctuation,
     before 说/反映/电话…). A rule of thumb: whoever approves the words sees them masked first."""
     text = _NAMED.sub(lambda m: m.group(1) + _mask_family(m.group(2)), text)
+    text = _NAME_BEFORE_POST.sub(lambda m: _mask_family(m.group(1)), text)
+    text = _NICKNAME.sub("*", text)
     return _NAME_IN_TEXT.sub(lambda m: _mask_family(m.group(1)), text)
 
 
 def mask_personal_in_text(text: str) -> str:
     """A resident's words with phone numbers, identity card numbers, e-mail addresses, WeChat ids and
     (as far as a rule can tell) names masked."""
-    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * 15, text)
+    text = _ID_NUMBER.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), text)
     text = _EMAIL.sub(lambda m: m.group()[0] + "***@***", text)
     text = _WECHAT.sub(_mask_wechat, text)
     return mask_names_in_text(mask_phones_in_text(text))

@@ -47,6 +47,8 @@ NUMBER_ABOVE = N_("Enter a number of at least %(low)s.")
 NUMBER_BELOW = N_("Enter a number of at most %(high)s.")
 NOT_A_NUMBER = N_("Enter a number, like 12 or 3.5.")
 NOT_A_DATE = N_("Enter a date as year-month-day, like 2026-12-01.")
+DATE_RANGE = N_("Enter a date between the years %(first)s and %(last)s.")
+DATE_YEARS = (1900, 2100)
 NO_LONGER_SHOWN = N_(
     "This question does not apply to your answers, so your answer to it was not kept. Check your "
     "answers and send them again."
@@ -133,13 +135,15 @@ def read_question(question: Question, values: Mapping[str, Sequence[str]], error
                 else:
                     errors.add(fid, NUMBER_BELOW, high=plain_number(high))
             else:
-                answer.number = number
+                answer.number = number + 0.0  # −0 is 0
     elif question.kind == Kind.DATE:
         raw = figure(fid)
         if raw:
             day = calendar_day(raw)
             if day is None:
                 errors.add(fid, NOT_A_DATE)
+            elif not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
+                errors.add(fid, DATE_RANGE, first=DATE_YEARS[0], last=DATE_YEARS[1])
             else:
                 answer.text = day.isoformat()
     elif question.kind in TEXT_KINDS:

@@ -41,8 +41,8 @@ class SurveyState(StrEnum):
 
 SURVEY_STATE_LABELS = {
     SurveyState.DRAFT: N_("Draft"),
-    SurveyState.SCHEDULED: N_("Scheduled"),
-    SurveyState.OPEN: N_("Open"),
+    SurveyState.SCHEDULED: N_("Opens later"),
+    SurveyState.OPEN: N_("Open for answers"),
     SurveyState.CLOSED: N_("Closed"),
 }
 

@@ -425,9 +425,12 @@ def _survey_page(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
         raise NotFoundException()
     # The browser's Back button: the address names an earlier section (each section's page has its
     # own), which is shown with its saved answers; a later one than reached is not.
-    asked = answering.current_section(definition, answers, request.query_params.get("s", "")[:20])
-    if asked is not None and answering.position(definition, answers, asked) < answering.position(
-        definition, answers, section
+    wanted = request.query_params.get("s", "")[:20]
+    asked = answering.current_section(definition, answers, wanted)
+    if (
+        asked is not None
+        and asked.key == wanted
+        and answering.position(definition, answers, asked) < answering.position(definition, answers, section)
     ):
         section = asked
     troubled = answering.first_troubled(definition, answers, problems)

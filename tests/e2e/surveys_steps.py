@@ -122,7 +122,7 @@ def build_survey(
     saved(page)
     page.get_by_role("link", name=zh("All surveys")).click()
     row = page.locator(f"#survey-{slug}")
-    expect(row.locator(".tag--survey-open")).to_have_text(zh("Open"))
+    expect(row.locator(".tag--survey-open")).to_have_text(zh("Open for answers"))
     expect(row).to_contain_text(PROJECT)
     axe_clean(page, "/staff/surveys (a survey open)")
     screenshot(page, "survey-builder-list")

@@ -72,10 +72,16 @@ def test_personal_details_in_residents_words_are_masked() -> None:
         "邮箱 jianguo.li@example.cn 有事联系": "邮箱 j***@*** 有事联系",
         "加我wxid_abc123xyz": "加我wxid_****",
         "微信：jimei_2026": "微信：****",
+        "请转告陈建国书记，路灯坏了": "请转告陈**书记，路灯坏了",
+        "老张说太吵": "老*说太吵",
+        "联系人李四电话13859201234": "联系人李*电话138********",
+        "身份证 350211 19880707 123X": "身份证 350*****************",
         # Nobody's name: left as written.
         "王先生反映路灯不亮": "王先生反映路灯不亮",
         "周末很吵，施工到晚上十点": "周末很吵，施工到晚上十点",
         "我是本地居民": "我是本地居民",
+        "小区门口很吵": "小区门口很吵",
+        "请书记来看看": "请书记来看看",
     }
     for words, masked in cases.items():
         assert mask_personal_in_text(words) == masked, words

@@ -61,6 +61,15 @@ def test_numbers_dates_texts_and_a_matrix() -> None:
     assert errors_of("s3", {"q-q7": ["2026-02-30"]}) == {
         "q-q7": "Enter a date as year-month-day, like 2026-12-01."
     }
+    assert errors_of("s3", {"q-q7": ["0001-01-01"]}) == {
+        "q-q7": "Enter a date between the years %(first)s and %(last)s."
+    }
+    from portal.surveys.definition import Kind, Question
+    from portal.surveys.forms import read_question
+    from portal.tickets.forms import FormErrors
+
+    zero = read_question(Question(key="x", kind=Kind.NUMBER), {"q-x": ["-0"]}, FormErrors())
+    assert str(zero.number) == "0.0"  # never shown as −0
     assert errors_of("s3", {"q-q5": ["11"]}) == {"q-q5": "Choose a number from %(low)s to %(high)s."}
     assert errors_of("s3", {"q-q9": ["x" * 100_000]}) == {
         "q-q9": "Keep your answer under %(count)s characters (it has %(length)s)."
