@@ -440,9 +440,14 @@ def _survey_page(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
             request, survey, definition, troubled, answers, answering.form_values(troubled, answers),
             _where(survey), errors=problems[troubled.key], note=SURVEY_CHANGED,
         )  # fmt: skip
+    if not wanted:
+        # Every section is shown at an address of its own, so that the browser's Back button steps
+        # back through them; the plain address leads to where this browser got to.
+        again = "&resumed=1" if draft is not None and draft.section else ""
+        return Redirect(f"/surveys/{survey.slug}?s={section.key}{again}", status_code=303, headers=NO_STORE)
     values = answering.section_values(section, answers, typed)
     resumed = ""
-    if draft is not None and draft.section and not request.query_params.get("s"):
+    if draft is not None and request.query_params.get("resumed") == "1":
         resumed = t.gettext(RESUMED, date=t.datetime(draft.updated_at))
     return _section_page(
         request, survey, definition, section, answers, values, _where(survey), resumed=resumed

@@ -465,15 +465,19 @@ def test_residents_sending_the_same_cookie_header_each_get_their_own_browser(
     open_survey(db)
     same = {"Cookie": "elder=1; lang=zh-Hans"}  # parsed once and cached by the framework
     with PageClient(app=client.app, base_url="http://portal.test") as first:
-        page = first.get(f"/surveys/{SLUG}", headers=same)
+        # The plain address leads on to the section reached, with the new browser's cookie.
+        page = first.get(f"/surveys/{SLUG}", headers=same, follow_redirects=False)
         mine = page.cookies.get("survey_browser")
-        assert mine
+        assert page.status_code == 303 and mine
         first.cookies.set("survey_browser", mine, path="/surveys")
         assert send(first, "s1", ("q1",), q_q1="o3", q_q1_other="灌口镇").status_code == 303
     with PageClient(app=client.app, base_url="http://portal.test") as second:
-        page = second.get(f"/surveys/{SLUG}", headers=same)
-        theirs = page.cookies.get("survey_browser")
+        led = second.get(f"/surveys/{SLUG}", headers=same, follow_redirects=False)
+        theirs = led.cookies.get("survey_browser")
         assert theirs and theirs != mine
+        page = second.get(
+            led.headers["location"], headers={"Cookie": f"elder=1; lang=zh-Hans; survey_browser={theirs}"}
+        )
         assert (
             "灌口镇" not in page.text
             and "您之前开始" not in page.text
@@ -596,8 +600,9 @@ def test_the_back_button_shows_an_earlier_section_with_its_answers_never_a_later
     client: PageClient, db: Session
 ) -> None:
     open_survey(db)
-    first = client.get(f"/surveys/{SLUG}")  # the address the Back button returns to
-    assert "Section 1 of 2" in first.text
+    first = client.get(f"/surveys/{SLUG}")
+    # The first section has its own address too: the one the Back button returns to.
+    assert str(first.url).endswith(f"/surveys/{SLUG}?s=s1") and "Section 1 of 2" in first.text
     assert send(client, "s1", ("q1",), q_q1="o1").headers["location"] == f"/surveys/{SLUG}?s=s2"
     assert send(client, "s2", ("q2",), q_q2="4").headers["location"] == f"/surveys/{SLUG}?s=s3"
     # Back, from s3 to s2, then to the first page: each shows its section with what was answered.
