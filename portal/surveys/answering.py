@@ -119,6 +119,15 @@ def listed_surveys(session: Session, now: datetime | None = None) -> tuple[list[
 # --- drafts ------------------------------------------------------------------------------------------
 
 
+def this_browser(
+    request: Request[Any, Any, Any], session: Session, survey: Survey, *, secret: str, secure: bool
+) -> tuple[str, str, SurveyDraft | None]:
+    """This browser's token (given one if new), its draft key, and its draft of the survey."""
+    token = ensure_browser_token(request, secure=secure)
+    browser = draft_key(secret, token)
+    return token, browser, find_draft(session, survey, browser)
+
+
 def find_draft(
     session: Session, survey: Survey, browser: str, now: datetime | None = None
 ) -> SurveyDraft | None:

@@ -407,9 +407,9 @@ def _survey_page(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
         refused = _refusal(request, survey, posting=False)
         if refused is not None:
             return refused
-        token = answering.ensure_browser_token(request, secure=services.settings.secure_cookies)
-        browser = answering.draft_key(secret, token)
-        draft = answering.find_draft(session, survey, browser)
+        token, _browser, draft = answering.this_browser(
+            request, session, survey, secret=secret, secure=services.settings.secure_cookies
+        )
         if survey.audience == Audience.PHONE:
             if draft is None or not draft.respondent:
                 return _phone_page(request, survey)
@@ -470,9 +470,9 @@ def _answer_section(
         refused = _refusal(request, survey, posting=True)
         if refused is not None:
             return refused
-        token = answering.ensure_browser_token(request, secure=services.settings.secure_cookies)
-        browser = answering.draft_key(secret, token)
-        draft = answering.find_draft(session, survey, browser)
+        token, browser, draft = answering.this_browser(
+            request, session, survey, secret=secret, secure=services.settings.secure_cookies
+        )
         if survey.audience == Audience.PHONE:
             if draft is None or not draft.respondent:
                 return Redirect(f"/surveys/{survey.slug}", status_code=303)
@@ -662,9 +662,9 @@ def _phone_confirm(request: Request[Any, Any, Any], slug: str, note: str, typed:
         respondent = service.phone_key(secret, survey, pending.phone)
         if service.already_answered(session, survey, respondent):
             return _message_page(request, survey, ANSWERED_PHONE, status_code=409)
-        token = answering.ensure_browser_token(request, secure=services.settings.secure_cookies)
-        browser = answering.draft_key(secret, token)
-        draft = answering.find_draft(session, survey, browser)
+        _token, browser, draft = answering.this_browser(
+            request, session, survey, secret=secret, secure=services.settings.secure_cookies
+        )
         answers, typed_values = answering.draft_contents(draft)
         answering.save_draft(
             session, survey, browser, answers, draft.section if draft else "",
