@@ -19,10 +19,12 @@ from portal.progress.models import (
     StoryText,
 )
 from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
+from portal.tickets.counts import BoardCount
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
 __all__ = [
     "AuditEntry",
+    "BoardCount",
     "CampaignCategory",
     "Category",
     "CategoryGroup",

@@ -124,6 +124,7 @@ def clear_projects_and_stories(engine: Engine) -> None:
 
 
 TICKET_TABLES = (
+    "board_count",
     "audit_log",
     "rating",
     "evaluation",

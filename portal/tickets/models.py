@@ -11,15 +11,25 @@ from portal.db import UTCDateTime, utcnow
 
 
 class Ticket(SQLModel, table=True):
+    # The board lists the newest first, filtered by street, category or status, one page after
+    # another from a (created_at, id) position: each filter has an index in that order.
+    __table_args__ = (
+        Index("ix_ticket_board", "created_at", "id"),
+        Index("ix_ticket_board_status", "status", "created_at", "id"),
+        Index("ix_ticket_board_street", "street_id", "created_at", "id"),
+        Index("ix_ticket_board_category", "category_id", "created_at", "id"),
+        Index("ix_ticket_board_street_category", "street_id", "category_id", "created_at", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=12, unique=True)
     # The one-time key of the form that created it: a retried submission finds this row.
     submission_key: str = Field(max_length=64, unique=True)
-    category_id: int = Field(foreign_key="category.id", index=True)
-    status: str = Field(max_length=20, index=True)
+    category_id: int = Field(foreign_key="category.id")
+    status: str = Field(max_length=20)
     description: str = Field(max_length=2000)
     is_public: bool = True
-    street_id: int | None = Field(default=None, foreign_key="street.id", index=True)
+    street_id: int | None = Field(default=None, foreign_key="street.id")
     community_id: int | None = Field(default=None, foreign_key="community.id")
     grid_id: int | None = Field(default=None, foreign_key="grid_cell.id", index=True)
     lat: float | None = None
@@ -37,9 +47,7 @@ class Ticket(SQLModel, table=True):
     round: int = 1
     # Bumped on every change; cached public renderings are keyed by it.
     version: int = 1
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     response_due: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     resolution_due: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
@@ -93,3 +101,7 @@ class Follower(SQLModel, table=True):
     kind: str = Field(default="supporter", max_length=20)
     locale: str = Field(default="zh_Hans", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# The board's counters follow every flush of a ticket wherever tickets are written.
+from portal.tickets import counts as _counts  # noqa: E402, F401

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from portal.db import utcnow
 from portal.directory.models import Category
 from portal.i18n import N_
 from portal.progress import campaigns
-from portal.tickets import lifecycle
+from portal.tickets import counts, lifecycle
 from portal.tickets.codes import new_code
 from portal.tickets.forms import CleanReport
 from portal.tickets.lifecycle import Action, Role, Status
@@ -272,24 +272,59 @@ def similar_open_tickets(
     return list(session.exec(query.order_by(col(Ticket.created_at).desc()).limit(limit)))
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+_POSITION = re.compile(r"(\d{1,16})-(\d{1,12})")
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in the board's order (newest first: by report time, then id), written into the
+    "older" and "newer" links so that a page stays where it was while new reports arrive."""
+
+    at: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{(self.at - EPOCH) // ONE_MICROSECOND}-{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Position | None:
+        """The position a link wrote, or None for anything else (the board then starts at the newest)."""
+        found = _POSITION.fullmatch(text.strip())
+        if found is None:
+            return None
+        try:
+            return cls(EPOCH + timedelta(microseconds=int(found[1])), int(found[2]))
+        except OverflowError:
+            return None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Position:
+        return cls(ticket.created_at, ticket.id or 0)
+
+
 @dataclass(frozen=True)
 class BoardFilters:
     category: Category | None = None
     street_id: int | None = None
     status: Status | None = None
-    page: int = 1
     tagged: Any = None  # a select of ticket ids (a campaign's tagged tickets), or None for all
+    before: Position | None = None  # the page of tickets older than this
+    after: Position | None = None  # the page of tickets newer than this
 
 
 @dataclass(frozen=True)
 class BoardPage:
     tickets: list[Ticket]
     total: int
-    page: int
-    pages: int
+    newer: Position | None  # a link to the newer page starts after this; None on the newest page
+    older: Position | None  # a link to the older page starts before this; None on the oldest page
 
 
 def board(session: Session, filters: BoardFilters) -> BoardPage:
+    """One page of the public board, newest first, from a position along an index that fits the
+    filters: the cost is the same on the first page and on the thousandth."""
     query = select(Ticket).where(col(Ticket.is_public).is_(True), Ticket.status != Status.MERGED.value)
     if filters.category is not None:
         query = query.where(Ticket.category_id == filters.category.id)
@@ -299,12 +334,49 @@ def board(session: Session, filters: BoardFilters) -> BoardPage:
         query = query.where(Ticket.status == filters.status.value)
     if filters.tagged is not None:
         query = query.where(col(Ticket.id).in_(filters.tagged))
-    total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
-    rows = session.exec(
-        query.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
+        total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
+    else:
+        total = counts.matching(
+            session.connection(),
+            filters.category.id if filters.category else None,
+            filters.street_id,
+            filters.status.value if filters.status else None,
+        )
+    newest_first = (col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    if filters.after is not None:
+        rows = list(
+            session.exec(
+                query.where(_newer_than(filters.after))
+                .order_by(col(Ticket.created_at), col(Ticket.id))
+                .limit(PAGE_SIZE + 1)
+            )
+        )
+        if len(rows) <= PAGE_SIZE:  # this reaches the newest: show the newest page, full
+            return board(session, replace(filters, after=None))
+        tickets = rows[PAGE_SIZE - 1 :: -1]
+        return BoardPage(tickets, total, Position.of(tickets[0]), Position.of(tickets[-1]))
+    query_from = query.where(_older_than(filters.before)) if filters.before is not None else query
+    rows = list(session.exec(query_from.order_by(*newest_first).limit(PAGE_SIZE + 1)))
+    tickets = rows[:PAGE_SIZE]
+    older = Position.of(tickets[-1]) if len(rows) > PAGE_SIZE else None
+    newer = None
+    if filters.before is not None:
+        first = Position.of(tickets[0]) if tickets else filters.before
+        if session.exec(query.where(_newer_than(first)).limit(1)).first() is not None:
+            newer = first
+    return BoardPage(tickets, total, newer, older)
+
+
+def _older_than(position: Position) -> Any:
+    # Spelled out rather than as a row comparison, so that both databases walk the index from it.
+    return and_(
+        col(Ticket.created_at) <= position.at,
+        or_(col(Ticket.created_at) < position.at, col(Ticket.id) < position.id),
     )
-    return BoardPage(list(rows), total, page, pages)
+
+
+def _newer_than(position: Position) -> Any:
+    return and_(
+        col(Ticket.created_at) >= position.at,
+        or_(col(Ticket.created_at) > position.at, col(Ticket.id) > position.id),
+    )

@@ -70,7 +70,6 @@ RECEIPT = "receipt"
 RECEIPT_SECONDS = 2 * 3600  # the receipt's details show in the browser that sent the report, for a while
 MAX_RECEIPTS = 10
 NO_STORE = {"Cache-Control": "no-store"}
-MAX_PAGE = 99_999
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -874,7 +873,8 @@ async def ticket_board(
     category: FromQuery[str] = "",
     street: FromQuery[str] = "",
     status: FromQuery[str] = "",
-    page: FromQuery[str] = "1",
+    before: FromQuery[str] = "",
+    after: FromQuery[str] = "",
     project: FromQuery[str] = "",
 ) -> Response[str]:
     """The public board, from the page cache while no ticket event has been added since it was rendered
@@ -885,7 +885,7 @@ async def ticket_board(
         key = (*key, progress_service.tagging_version(services.reader, project[:60]))
     template = "tickets/board.html"
     return cached_page(request, key, template) or await in_thread(
-        _ticket_board, request, services, key, category, street, status, page, project[:60]
+        _ticket_board, request, services, key, category, street, status, before, after, project[:60]
     )
 
 
@@ -896,7 +896,8 @@ def _ticket_board(
     category: str,
     street: str,
     status: str,
-    page: str,
+    before: str,
+    after: str,
     project_slug: str = "",
 ) -> Response[str]:
     reference = services.reference.get()
@@ -910,8 +911,9 @@ def _ticket_board(
             category=reference.category_by_slug.get(category),
             street_id=chosen_street.id if chosen_street else None,
             status=chosen_status,
-            page=numbers.whole_number(page, 1, MAX_PAGE) or 1,
             tagged=progress_service.tagged_tickets(project.id or 0) if project else None,
+            before=service.Position.parse(before[:40]) if before else None,
+            after=service.Position.parse(after[:40]) if after and not before else None,
         )
         result = service.board(session, filters)
     locale = page_of(request).locale
@@ -935,17 +937,22 @@ def _ticket_board(
             "groups": reference.grouped_categories(),
             "statuses": [s for s in Status if s != Status.MERGED],
             "STATUS_LABELS": STATUS_LABELS,
-            "page_url": lambda number: _page_url(request, number),
+            "newer_url": _board_url(request, after=str(result.newer)) if result.newer else None,
+            "older_url": _board_url(request, before=str(result.older)) if result.older else None,
+            "newest_url": _board_url(request) if result.newer else None,
             "typed": lambda text: typed_text(text, locale, services.settings.hant_conversion).text,
         },
         fragment="tickets/_board_results.html",
     )
 
 
-def _page_url(request: Request[Any, Any, Any], number: int) -> str:
+def _board_url(
+    request: Request[Any, Any, Any], *, before: str | None = None, after: str | None = None
+) -> str:
+    """The board with the same filters, from another position (none: the newest)."""
     from portal.templating import _query_with
 
-    return _query_with(request, page=str(number))
+    return _query_with(request, before=before, after=after, page=None)
 
 
 route_handlers = [
