@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             {
                 "services": services,
                 "page_cache": PageCache(),
+                "rendering": {},  # pages being rendered now: see templating.cached_or_rendered
                 "stats_reports": ReportCache(),
                 "stats_tickets": ReportCache(max_entries=4),
             }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable, Hashable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -114,6 +116,32 @@ def cached_page(request: Request[Any, Any, Any], key: tuple[Any, ...], template:
         return None
     page = page_of(request)
     return html(personalise(body, page.nonce, csrf_token_of(request)), headers=HTML_HEADERS)
+
+
+async def cached_or_rendered(
+    request: Request[Any, Any, Any],
+    key: tuple[Any, ...],
+    template: str,
+    render_page: Callable[[], Awaitable[Response[Any]]],
+) -> Response[Any]:
+    """The page from the cache, else rendered by ``render_page`` (which calls ``render_and_cache``)
+    once per key however many requests miss together: right after a change, every reader of a busy
+    page misses at the same moment, and they wait for one rendering instead of each making one."""
+    found = cached_page(request, key, template)
+    if found is not None:
+        return found
+    rendering: dict[Hashable, asyncio.Future[None]] = request.app.state.rendering
+    whole = _cache_key(request, key, template)
+    underway = rendering.get(whole)
+    if underway is not None:
+        await asyncio.shield(underway)
+        found = cached_page(request, key, template)
+        return found if found is not None else await render_page()
+    rendering[whole] = asyncio.get_running_loop().create_future()
+    try:
+        return await render_page()
+    finally:
+        rendering.pop(whole).set_result(None)
 
 
 def render_and_cache(

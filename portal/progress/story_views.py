@@ -36,7 +36,7 @@ from portal.progress.texts import field as text_field
 from portal.progress.texts import to_hant
 from portal.progress.visibility import DRAFT, LIVE, is_public_story, story_field, story_texts
 from portal.services import Services, client_address, services_of
-from portal.templating import cached_page, render, render_and_cache
+from portal.templating import cached_or_rendered, render, render_and_cache
 from portal.web import MAX_BODY, TAKES_PHOTOS, in_thread, page_of
 
 PRESS = sorted(PRESS_ROLES)
@@ -84,8 +84,11 @@ async def story_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Re
         raise NotFoundException()
     story, project = found
     key = ("story", story.id, story.version, project.version if project else 0)
-    return cached_page(request, key, "progress/story.html") or await in_thread(
-        _story_page, request, services, story, project, key
+    return await cached_or_rendered(
+        request,
+        key,
+        "progress/story.html",
+        lambda: in_thread(_story_page, request, services, story, project, key),
     )
 
 
@@ -192,7 +195,9 @@ def _list_rows(session: Session, rows: list[Story], locale: str) -> list[dict[st
 
 
 SCHEDULED_STATE = N_("Scheduled")
-IMAGE_NOT_KEPT = N_("The image was not uploaded because of the other problems on this page: mend them, then choose it again.")
+IMAGE_NOT_KEPT = N_(
+    "The image was not uploaded because of the other problems on this page: mend them, then choose it again."
+)
 
 
 def story_state(story: Story, now: datetime) -> str:

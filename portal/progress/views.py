@@ -31,7 +31,7 @@ from portal.progress.visibility import story_field
 from portal.services import Services, services_of
 from portal.stats.period import today
 from portal.surveys.results import headlines
-from portal.templating import cached_page, render_and_cache
+from portal.templating import cached_or_rendered, render_and_cache
 from portal.web import in_thread, page_of
 
 MAX_QUERY = 100
@@ -108,8 +108,11 @@ async def progress_list(
 ) -> Response[str]:
     services = services_of(request)
     key = _key(services, utcnow())
-    return cached_page(request, key, "progress/list.html") or await in_thread(
-        _progress_list, request, services, key, status, street, department, q
+    return await cached_or_rendered(
+        request,
+        key,
+        "progress/list.html",
+        lambda: in_thread(_progress_list, request, services, key, status, street, department, q),
     )
 
 
@@ -187,8 +190,8 @@ async def project_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> 
     extra = (slug, service.campaign_version(services.reader, campaign)) if campaign else (slug,)
     # Its surveys' response counts move all day: the page is kept a minute at most.
     key = ("progress", version, today(), services.reference.stamp, int(utcnow().timestamp()) // 60, *extra)
-    return cached_page(request, key, "progress/project.html") or await in_thread(
-        _project_page, request, services, key, slug
+    return await cached_or_rendered(
+        request, key, "progress/project.html", lambda: in_thread(_project_page, request, services, key, slug)
     )
 
 

@@ -33,7 +33,7 @@ from portal.stats.report import (
     build_report,
     ticket_rows,
 )
-from portal.templating import cached_page, render, render_and_cache
+from portal.templating import cached_or_rendered, render, render_and_cache
 from portal.web import in_thread, page_of
 
 RATES = (
@@ -160,8 +160,8 @@ async def stats_page(request: Request[Any, Any, Any]) -> Response[str]:
     asked = _asked(request)
     stamp = _stamp(request, services, asked)
     key = ("stats", stamp, services.reference.stamp, today())
-    return cached_page(request, key, "stats/page.html") or await in_thread(
-        _stats_page, request, services, key, stamp, asked
+    return await cached_or_rendered(
+        request, key, "stats/page.html", lambda: in_thread(_stats_page, request, services, key, stamp, asked)
     )
 
 

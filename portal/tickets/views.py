@@ -43,7 +43,7 @@ from portal.services import (
     services_of,
 )
 from portal.settings import Settings
-from portal.templating import cached_page, render, render_and_cache
+from portal.templating import cached_or_rendered, render, render_and_cache
 from portal.tickets import confirm, service
 from portal.tickets.codes import new_form_key, normalize_code, valid_form_key
 from portal.tickets.forms import (
@@ -527,8 +527,8 @@ async def ticket_page(request: Request[Any, Any, Any], code: FromPath[str]) -> R
     if version is None:
         raise NotFoundException()
     key = ("ticket", normal, version, services.reference.stamp)
-    return cached_page(request, key, "tickets/page.html") or await in_thread(
-        _ticket_page, request, services, normal, key
+    return await cached_or_rendered(
+        request, key, "tickets/page.html", lambda: in_thread(_ticket_page, request, services, normal, key)
     )
 
 
@@ -884,8 +884,13 @@ async def ticket_board(
     if project:
         key = (*key, progress_service.tagging_version(services.reader, project[:60]))
     template = "tickets/board.html"
-    return cached_page(request, key, template) or await in_thread(
-        _ticket_board, request, services, key, category, street, status, before, after, project[:60]
+    return await cached_or_rendered(
+        request,
+        key,
+        template,
+        lambda: in_thread(
+            _ticket_board, request, services, key, category, street, status, before, after, project[:60]
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -139,3 +140,34 @@ def test_the_board_pages_keep_their_filters_and_shrug_off_a_broken_position(
     filtered = client.get("/tickets?status=submitted&before=" + str(Position(utcnow(), 10**9))).text
     older = re.search(r'<a rel="next" href="([^"]+)">Older reports</a>', filtered)
     assert "第59号" in filtered and older and "status=submitted" in older.group(1)
+
+
+def test_readers_missing_together_wait_for_one_rendering(app, db: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Right after a change every reader of the board misses at once: one renders, the rest wait."""
+    import asyncio
+
+    import httpx
+
+    from portal.tickets import views
+
+    make_tickets(db, 5)
+    renders: list[str] = []
+    real = views._ticket_board
+
+    def counted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        renders.append("board")
+        time.sleep(0.2)  # a slow rendering, so that the other readers arrive while it runs
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(views, "_ticket_board", counted)
+
+    async def readers() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
+            return await asyncio.gather(*(client.get("/tickets") for _ in range(8)))
+
+    answers = asyncio.run(readers())
+    assert [a.status_code for a in answers] == [200] * 8 and renders == ["board"]
+    assert all("第4号" in a.text for a in answers)
+    nonces = {re.search(r'nonce="([^"]+)"', a.text).group(1) for a in answers}  # type: ignore[union-attr]
+    assert len(nonces) == 8  # each answer still personalised for its own request
