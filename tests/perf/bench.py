@@ -786,6 +786,27 @@ def run_postgresql(args: argparse.Namespace, wrk_bin: str) -> DbRun:
         return bench_database("postgresql", url, Path(tmp), args, wrk_bin)
 
 
+def run_scale_sqlite(args: argparse.Namespace, wrk_bin: str) -> DbRun:
+    from tests.perf.scale import scale_database
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        workdir = Path(tmp)
+        return scale_database("sqlite", f"sqlite:///{workdir / 'portal.db'}", workdir, args, wrk_bin)
+
+
+def run_scale_postgresql(args: argparse.Namespace, wrk_bin: str) -> DbRun:
+    from tests.perf.scale import scale_database
+
+    admin = pg_admin_url()
+    _check_local(admin)
+    why = pg_answers(admin)
+    if why is not None:
+        print(f"== postgresql: SKIPPED, no server answered at {admin}: {why}", flush=True)
+        return DbRun("postgresql", skipped=f"no server at {admin}: {why}")
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp, postgres_database(admin) as url:
+        return scale_database("postgresql", url, Path(tmp), args, wrk_bin)
+
+
 def print_table(runs: list[DbRun]) -> None:
     rows = [("db", "test", "metric", "value", "budget", "result", "detail")]
     for run in runs:
@@ -831,6 +852,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--survey-responses", type=int, default=50_000, help="responses of the survey whose results are timed"
     )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="the district-scale run instead (tests/perf/scale.py): /stats at --stats-scale-tickets on "
+        "both databases, the board and ticket pages at --scale-tickets on PostgreSQL, with and without "
+        "one ticket event per second, and the instance's memory",
+    )
+    parser.add_argument("--scale-tickets", type=int, default=300_000, help="tickets of the district table")
+    parser.add_argument(
+        "--stats-scale-tickets", type=int, default=100_000, help="tickets of the /stats budget in --scale"
+    )
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a budget fails")
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 600:
@@ -840,9 +872,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wrk_bin = ensure_wrk() if args.only in (None, "get", "stats") else ""
+    wrk_bin = ensure_wrk() if args.only in (None, "get", "stats") or args.scale else ""
     runs: list[DbRun] = []
     chosen = [("sqlite", run_sqlite), ("postgresql", run_postgresql)]
+    if args.scale:
+        chosen = [("sqlite", run_scale_sqlite), ("postgresql", run_scale_postgresql)]
     for kind, runner in chosen:
         if args.db not in (kind, "both"):
             continue
@@ -853,6 +887,11 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(DbRun(kind, error=str(problem).splitlines()[0]))
     print()
     print_table(runs)
+    if args.scale:
+        from tests.perf.scale import print_scale_table
+
+        for run in runs:
+            print_scale_table(run)
     failed = [c for run in runs for c in run.checks if not c.passed]
     RESULTS_DIR.mkdir(exist_ok=True)
     report = {
@@ -862,7 +901,13 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "options": {"db": args.db, "duration": args.duration, "only": args.only, "connections": CONNECTIONS},
+        "options": {
+            "db": args.db,
+            "duration": args.duration,
+            "only": args.only,
+            "connections": CONNECTIONS,
+            "scale": args.scale,
+        },
         "budgets": {
             "get_min_rps": GET_MIN_RPS,
             "get_max_p99_ms": GET_MAX_P99_MS,
