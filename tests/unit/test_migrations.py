@@ -11,6 +11,8 @@ from portal.db import metadata, migration_include
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": migration_include})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": migration_include}
+        )
         differences = compare_metadata(context, metadata)
     assert differences == []
