@@ -18,6 +18,7 @@ from portal.directory.models import Category
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Rating
 from portal.places.models import Community
+from portal.tickets.codes import ALPHABET
 from portal.tickets.models import Ticket, TicketEvent
 
 BATCH = 2000
@@ -96,7 +97,7 @@ def _one(
         events.append(("close", "resolved", "closed", max(e[3] for e in events) + timedelta(days=7), None))
         status = "closed"
     rows["ticket"].append({
-        "id": ticket_id, "code": f"Z{ticket_id // 10000 % 1000:03d}-{ticket_id % 10000:04d}", "submission_key": f"bench-{ticket_id}",
+        "id": ticket_id, "code": synthetic_code(ticket_id), "submission_key": f"bench-{ticket_id}",
         "category_id": category_id, "status": status, "description": "bench", "is_public": True,
         "street_id": street_id, "community_id": community_id, "grid_id": None, "lat": None, "lng": None,
         "address": "", "reporter_name": "", "reporter_phone": "", "reporter_role": "resident", "locale": "zh_Hans",
@@ -110,6 +111,16 @@ def _one(
             "actor_role": "system", "actor_id": None, "department_id": department_id if action != "report" else None,
             "public_note": "", "internal_note": "", "at": at, "due_at": due,
         })  # fmt: skip
+
+
+def synthetic_code(ticket_id: int) -> str:
+    """A valid tracking code of its own for each id (the code alphabet, base 32, after a "Z")."""
+    digits = []
+    for _ in range(7):
+        ticket_id, rest = divmod(ticket_id, len(ALPHABET))
+        digits.append(ALPHABET[rest])
+    raw = "Z" + "".join(reversed(digits))
+    return f"{raw[:4]}-{raw[4:]}"
 
 
 def _rating(ticket_id: int, round: int, level: int, solved: str, at: datetime, rater: int) -> dict[str, Any]:

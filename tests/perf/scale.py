@@ -270,6 +270,10 @@ def scale_paths(database_url: str) -> list[tuple[str, str]]:
 def measure(wrk_bin: str, base: str, path: str, duration: int) -> dict[str, float]:
     wrk(wrk_bin, base + path, WARMUP_SECONDS)
     result = wrk(wrk_bin, base + path, duration)
+    if result.non_2xx_3xx or result.socket_errors:
+        raise BenchError(
+            f"{path}: {result.non_2xx_3xx} answers not 2xx/3xx, {result.socket_errors} socket errors"
+        )
     return {"rps": result.rps, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms}
 
 
@@ -311,6 +315,7 @@ def run_scale(
             proc.terminate()
         rows = [ScaleRow(label, path, quiet[label], writing[label]) for label, path in paths]
         stats = stats_cold(handle.base)
+        crawled = crawl(handle.base, database_url, CRAWL_PAGES)
         peak = memory.peak_mb
     for row in rows:
         for when, figures in (("no writes", row.quiet), ("1 event/s", row.writing)):
@@ -322,13 +327,54 @@ def run_scale(
     for label, seconds in stats.items():
         run.add(label, "time", seconds, "s", "(see the 100,000-ticket run)", True, f"{tickets:,} tickets")
     run.add("memory of the instance", "peak RSS", peak, "MB", f"< {MEMORY_MAX_MB:.0f}", peak < MEMORY_MAX_MB,
-            "sampled every 0.5 s through the whole run")  # fmt: skip
+            f"sampled every 0.5 s through the whole run, {crawled:,} distinct pages crawled at the end")  # fmt: skip
     run.extra["scale"] = {
         "tickets": tickets,
         "rows": [asdict(r) for r in rows],
         "stats": stats,
         "peak_mb": peak,
     }
+
+
+CRAWL_PAGES = 6_000
+
+
+def crawl(base: str, database_url: str, pages: int) -> int:
+    """Read ``pages`` distinct ticket pages and older board pages, as a search engine's crawler
+    would, so that the page cache fills to its bound while the memory is watched."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import select
+
+    from portal.db import make_engine
+    from portal.tickets.models import Ticket
+    from portal.tickets.service import Position
+
+    engine = make_engine(database_url)
+    ticket = Ticket.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ticket.code, ticket.created_at, ticket.id)
+            .where(ticket.is_public.is_(True), ticket.status != "merged")
+            .order_by(ticket.id)
+            .limit(pages)
+        ).all()
+    engine.dispose()
+    paths = [f"/t/{row.code}" for row in rows[: pages * 5 // 6]]
+    paths += [
+        f"/tickets?before={Position(r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC), r.id)}"
+        for r in rows[pages * 5 // 6 :]
+    ]
+
+    def read(chunk: list[str]) -> int:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            return sum(client.get(path).status_code == 200 for path in chunk)
+
+    with ThreadPoolExecutor(4) as pool:
+        read_ok = sum(pool.map(read, [paths[n::4] for n in range(4)]))
+    if read_ok != len(paths):
+        raise BenchError(f"the crawl read {read_ok} of {len(paths)} pages")
+    return read_ok
 
 
 def stats_cold(base: str) -> dict[str, float]:
