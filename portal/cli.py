@@ -31,25 +31,40 @@ def db_check(database_url: str | None = None) -> None:
 
 
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    import uvicorn
-
-    from portal.services import link_warning
+    import os
+    import shutil
+    import tempfile
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if (warning := link_warning(settings, host)) is not None:
-        print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
-    uvicorn.run(
-        "portal.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        access_log=False,
-        log_level="info",
-    )
+    # Each worker keeps its metrics in this folder and /metrics adds them up (prometheus_client's
+    # multiprocess mode). It must be set before prometheus_client is first imported, in this process
+    # and in the workers (which inherit it), and must start empty: a fresh one for every run.
+    metrics_dir = tempfile.mkdtemp(prefix="portal-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        import uvicorn
+
+        from portal.ops.logs import logging_config
+        from portal.services import link_warning
+
+        logging_config(settings.log_format).configure()  # the workers' own lines: the app's format
+        if (warning := link_warning(settings, host)) is not None:
+            print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
+        uvicorn.run(
+            "portal.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            access_log=False,  # the app logs one line per request itself (portal.requests)
+            log_config=None,
+            log_level="info",
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def demo() -> None:
@@ -174,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 for variable, rule in value.as_env().items():
                     print(f"{variable} = {rule}")
                 continue
-            shown = "(set)" if name == "secret_key" else value
+            shown = "(set)" if name in {"secret_key", "metrics_token"} and value else value
             print(f"PORTAL_{name.upper()} = {shown}")
     return 0
 
