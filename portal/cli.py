@@ -135,6 +135,19 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
     db_sub.add_parser("check", help="fail if the models need a migration that does not exist")
+    backup_cmd = db_sub.add_parser(
+        "backup", help="write the database and the media folder into one archive (safe while serving)"
+    )
+    backup_cmd.add_argument("dest", metavar="DEST", help="the archive to write (a .tar file; must not exist)")
+    restore_cmd = db_sub.add_parser(
+        "restore", help="restore an archive of `portal db backup` into an empty database and media folder"
+    )
+    restore_cmd.add_argument("source", metavar="SOURCE", help="the archive to restore")
+    restore_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even over a database that has tickets or a media folder that has files",
+    )
 
     commands.add_parser("demo", help="load demonstration data (safe to run twice)")
 
@@ -171,6 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "db" and args.db_command == "check":
         db_check()
         print("models and migrations agree")
+    elif args.command == "db" and args.db_command in {"backup", "restore"}:
+        from portal.ops import backup
+
+        try:
+            if args.db_command == "backup":
+                print(backup.backup(get_settings(), args.dest))
+            else:
+                print(backup.restore(get_settings(), args.source, force=args.force))
+        except backup.BackupError as problem:
+            print(f"portal: {problem}", file=sys.stderr)
+            return 1
     elif args.command == "demo":
         demo()
     elif args.command == "user" and args.user_command == "create":
