@@ -30,17 +30,51 @@ def db_check(database_url: str | None = None) -> None:
     command.check(alembic_config(database_url))  # type: ignore[arg-type]
 
 
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+def _fresh_metrics_folder() -> str:
+    """A new, empty folder for this run's metrics, named with this process's id; folders that
+    earlier runs could not remove (the process was killed) are removed once their process is gone."""
     import os
     import shutil
     import tempfile
+    from pathlib import Path
+
+    for old in Path(tempfile.gettempdir()).glob("portal-metrics-*-*"):
+        owner = old.name.split("-")[2]
+        if owner.isdecimal() and not _running(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"portal-metrics-{os.getpid()}-")
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM before uvicorn takes over its signals (or raised again after it has shut down
+    gracefully): leave through ``finally``, so that the metrics folder is removed."""
+    sys.exit(0)
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import os
+    import shutil
+    import signal
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Each worker keeps its metrics in this folder and /metrics adds them up (prometheus_client's
     # multiprocess mode). It must be set before prometheus_client is first imported, in this process
     # and in the workers (which inherit it), and must start empty: a fresh one for every run.
-    metrics_dir = tempfile.mkdtemp(prefix="portal-metrics-")
+    signal.signal(signal.SIGTERM, _stop)
+    metrics_dir = _fresh_metrics_folder()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         import uvicorn

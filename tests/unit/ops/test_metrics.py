@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,10 +22,10 @@ from portal.cli import main
 from portal.jobs import run_jobs
 from portal.services import Services
 from portal.settings import Settings, get_settings
-from tests.live import _free_port, live_server
+from tests.live import ROOT, _free_port, live_server
 from tests.pages import PageClient
 from tests.unit.factories import a_community, report_fields, submit_report
-from tests.unit.ops.serving import Served, portal_serve, wait_for_log
+from tests.unit.ops.serving import Served, portal_env, portal_serve, wait_for_log
 
 TOKEN = "a-long-random-metrics-token-0123"
 
@@ -215,3 +217,25 @@ def test_a_short_token_stops_the_start_and_the_token_is_never_printed(
         assert "PORTAL_METRICS_TOKEN = (set)" in printed and TOKEN not in printed
     finally:
         get_settings.cache_clear()
+
+
+def test_the_metrics_folder_goes_even_when_the_server_is_stopped_at_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A SIGTERM while ``portal serve`` is still starting, and a folder left by a killed run
+    (its process gone), leave nothing behind in the temporary folder."""
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    left_over = tmp_path / f"portal-metrics-{dead_pid.pid}-x1y2z3"
+    left_over.mkdir()
+    (left_over / "counter_1.db").write_bytes(b"\0" * 16)
+    command = [sys.executable, "-m", "portal.cli", "serve", "--port", str(_free_port())]
+    env = portal_env(settings, TMPDIR=str(tmp_path))
+    with subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 30
+        while not [p for p in tmp_path.iterdir() if f"-{proc.pid}-" in p.name]:
+            assert time.monotonic() < deadline and proc.poll() is None, "no metrics folder was made"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    assert list(tmp_path.iterdir()) == []
