@@ -8,6 +8,7 @@ what the person saw. Lines are written by Litestar's queue listener, off the eve
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import itertools
 import logging
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from litestar.logging.config import LoggingConfig
+from litestar.logging.config import LoggingConfig, default_handlers
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -79,16 +80,16 @@ def make_formatter(kind: str) -> logging.Formatter:
 def logging_config(kind: str) -> LoggingConfig:
     """Litestar's logging configuration with the portal's lines: ``kind`` is ``json`` or ``text``
     (``PORTAL_LOG_FORMAT``). Every logger, the root's included, writes through one queue."""
-    handler = {
-        "class": "litestar.logging.standard.QueueListenerHandler",
-        "level": "DEBUG",
-        "formatter": "portal",
-        "filters": ["request_id"],
-    }
+    handlers = copy.deepcopy(default_handlers)  # Litestar's, which differ from Python 3.12 on
+    handlers["console"]["formatter"] = "portal"
+    queue = handlers["queue_listener"]
+    queue["filters"] = ["request_id"]  # in the thread that logs, where the request's id is known
+    if "formatter" in queue:
+        queue["formatter"] = "portal"
     return LoggingConfig(
         formatters={"portal": {"()": make_formatter, "kind": kind}},
         filters={"request_id": {"()": RequestIdFilter, "missing": None if kind == "json" else "-"}},
-        handlers={"queue_listener": handler},
+        handlers=handlers,
         loggers={"litestar": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False}},
         root={"handlers": ["queue_listener"], "level": "INFO"},
     )
