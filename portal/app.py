@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,8 @@ from portal.db import make_engine, session_scope
 from portal.dispatch.views import dispatch_router
 from portal.evaluation import views as rating_views
 from portal.jobs import periodic_jobs
+from portal.ops import views as ops_views
+from portal.ops.logs import RequestLogMiddleware, logging_config
 from portal.pagecache import PageCache
 from portal.progress import feeds as progress_feeds
 from portal.progress import follow as progress_follow
@@ -49,7 +50,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or get_settings()
     if services is None:
         services = Services.build(settings, make_engine(settings.database_url))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def page_middleware(app: Any) -> PageContextMiddleware:
         return PageContextMiddleware(app, secure_cookies=settings.secure_cookies)
@@ -59,9 +59,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     upload_bytes = settings.max_upload_mb * 1024 * 1024
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *pages.route_handlers,
+            *ops_views.route_handlers,
             *ticket_views.route_handlers,
             *rating_views.route_handlers,
             *stats_views.route_handlers,
@@ -115,8 +116,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
         lifespan=[periodic_jobs],
         openapi_config=None,
+        logging_config=logging_config(settings.log_format),
         debug=settings.debug,
     )
+    # Outside Litestar's router, unlike the middleware above: requests no route matched are logged too.
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -30,26 +30,75 @@ def db_check(database_url: str | None = None) -> None:
     command.check(alembic_config(database_url))  # type: ignore[arg-type]
 
 
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    import uvicorn
+def _fresh_metrics_folder() -> str:
+    """A new, empty folder for this run's metrics, named with this process's id; folders that
+    earlier runs could not remove (the process was killed) are removed once their process is gone."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
 
-    from portal.services import link_warning
+    for old in Path(tempfile.gettempdir()).glob("portal-metrics-*-*"):
+        owner = old.name.split("-")[2]
+        if owner.isdecimal() and not _running(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"portal-metrics-{os.getpid()}-")
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM before uvicorn takes over its signals (or raised again after it has shut down
+    gracefully): leave through ``finally``, so that the metrics folder is removed."""
+    sys.exit(0)
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import os
+    import shutil
+    import signal
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if (warning := link_warning(settings, host)) is not None:
-        print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
-    uvicorn.run(
-        "portal.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        access_log=False,
-        log_level="info",
-    )
+    # Each worker keeps its metrics in this folder and /metrics adds them up (prometheus_client's
+    # multiprocess mode). It must be set before prometheus_client is first imported, in this process
+    # and in the workers (which inherit it), and must start empty: a fresh one for every run.
+    signal.signal(signal.SIGTERM, _stop)
+    metrics_dir = _fresh_metrics_folder()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        import uvicorn
+
+        from portal.ops.logs import logging_config
+        from portal.services import link_warning
+
+        logging_config(settings.log_format).configure()  # the workers' own lines: the app's format
+        if (warning := link_warning(settings, host)) is not None:
+            print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
+        uvicorn.run(
+            "portal.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            access_log=False,  # the app logs one line per request itself (portal.requests)
+            log_config=None,
+            log_level="info",
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def demo() -> None:
@@ -120,6 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
     db_sub.add_parser("check", help="fail if the models need a migration that does not exist")
+    backup_cmd = db_sub.add_parser(
+        "backup", help="write the database and the media folder into one archive (safe while serving)"
+    )
+    backup_cmd.add_argument("dest", metavar="DEST", help="the archive to write (a .tar file; must not exist)")
+    restore_cmd = db_sub.add_parser(
+        "restore", help="restore an archive of `portal db backup` into an empty database and media folder"
+    )
+    restore_cmd.add_argument("source", metavar="SOURCE", help="the archive to restore")
+    restore_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even over a database that has tickets or a media folder that has files",
+    )
 
     commands.add_parser("demo", help="load demonstration data (safe to run twice)")
 
@@ -156,6 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "db" and args.db_command == "check":
         db_check()
         print("models and migrations agree")
+    elif args.command == "db" and args.db_command in {"backup", "restore"}:
+        from portal.ops import backup
+
+        try:
+            if args.db_command == "backup":
+                print(backup.backup(get_settings(), args.dest))
+            else:
+                print(backup.restore(get_settings(), args.source, force=args.force))
+        except backup.BackupError as problem:
+            print(f"portal: {problem}", file=sys.stderr)
+            return 1
     elif args.command == "demo":
         demo()
     elif args.command == "user" and args.user_command == "create":
@@ -174,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                 for variable, rule in value.as_env().items():
                     print(f"{variable} = {rule}")
                 continue
-            shown = "(set)" if name == "secret_key" else value
+            shown = "(set)" if name in {"secret_key", "metrics_token"} and value else value
             print(f"PORTAL_{name.upper()} = {shown}")
     return 0
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from portal.accounts.service import prune_audit_log, prune_sessions
 from portal.dispatch.service import sweep
 from portal.evaluation.service import close_unrated
+from portal.ops.metrics import JOBS_RUN
 from portal.progress.follow import announce
 from portal.progress.models import ProjectPhoto, StoryImage
 from portal.services import Services
@@ -57,6 +58,7 @@ def run_jobs(services: Services, *, photos: bool = True) -> str:
     )
     if photos:
         summary += f"; {services.media.prune(referenced, ORPHAN_PHOTO_SECONDS)} unused photo(s) removed"
+    JOBS_RUN.inc()
     return summary
 
 

@@ -1,4 +1,4 @@
-"""Home, preferences, media files, health and the friendly error pages."""
+"""Home, preferences, media files and the friendly error pages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from portal import access
@@ -129,18 +128,6 @@ def _may_see_private(
     return (in_progress and user.role in PRESS_ROLES) or any(may_see(session, user, t) for t in tickets)
 
 
-@get("/healthz", sync_to_thread=True)
-def healthz(
-    request: Request[Any, Any, Any], db_session: NamedDependency[Session]
-) -> Response[dict[str, str]]:
-    try:
-        db_session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except Exception:
-        log.exception("health check: database unreachable")
-        return Response({"status": "error", "database": "unreachable"}, status_code=503)
-    return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
-
-
 ACCESS_DENIED = N_("You do not have access to this page")
 ERROR_TITLES = {
     400: N_("Something in the request was not right"),
@@ -168,7 +155,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     if status >= 500:
         log.exception("unhandled error on %s", path, exc_info=exc)
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-    if path.startswith(("/healthz", "/open311")):
+    if path.startswith(("/healthz", "/readyz", "/open311")):
         return Response({"status": status}, status_code=status, headers=headers)
     return render(
         request,
@@ -187,4 +174,4 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     )
 
 
-route_handlers = [home, privacy, media_file, healthz]
+route_handlers = [home, privacy, media_file]

@@ -64,6 +64,19 @@ def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+LOG_FORMATS = ("json", "text")
+MIN_TOKEN_CHARS = 16
+
+
+def _env_token(name: str) -> str:
+    raw = os.environ.get(f"PORTAL_{name}", "").strip()
+    if raw and len(raw) < MIN_TOKEN_CHARS:
+        raise ValueError(
+            f"PORTAL_{name} must be at least {MIN_TOKEN_CHARS} characters (a long random string), or empty"
+        )
+    return raw
+
+
 def _persistent_secret(data_dir: Path) -> str:
     """A development secret kept in the data folder so restarts keep sessions valid."""
     path = data_dir / "secret_key"
@@ -175,6 +188,10 @@ class Settings:
     # How Simplified text is shown to 繁體中文 readers when no Traditional text was written (OpenCC).
     hant_conversion: str = "s2hk"
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    # How log lines are written: one JSON object a line (for log collectors), or plain text.
+    log_format: str = "json"
+    # The Bearer token that opens /metrics from anywhere; empty: only from this machine (loopback).
+    metrics_token: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -197,6 +214,8 @@ class Settings:
             hant_conversion=_env_choice("HANT_CONVERSION", "s2hk", HANT_CONVERSIONS),
             supervision=SupervisionRule.from_env(),
             allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
+            log_format=_env_choice("LOG_FORMAT", "json", LOG_FORMATS),
+            metrics_token=_env_token("METRICS_TOKEN"),
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "60/hour")),
                 "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number

@@ -10,9 +10,10 @@ import logging
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from portal.contact import mask_phone
+from portal.ops import metrics
 
 log = logging.getLogger("portal.sms")
 MAX_SMS_CHARS = 70  # one Chinese SMS segment; longer messages are split and cost more
@@ -45,9 +46,27 @@ class ConsoleSms:
             return [m.text for m in self.sent if m.phone == phone]
 
 
+class CountedSms:
+    """A gateway whose messages are counted for /metrics; everything else is the gateway's own."""
+
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+
+    def send(self, phone: str, text: str) -> None:
+        try:
+            self.gateway.send(phone, text)
+        except Exception:
+            metrics.SMS_FAILED.inc()
+            raise
+        metrics.SMS_SENT.inc()
+
+    def __getattr__(self, name: str) -> Any:  # the console adapter's outbox, for tests and demos
+        return getattr(self.gateway, name)
+
+
 def load_gateway(spec: str) -> SmsGateway:
     if spec in {"", "console"}:
-        return ConsoleSms()
+        return CountedSms(ConsoleSms())
     module_name, _, class_name = spec.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls()
+    return CountedSms(cls())

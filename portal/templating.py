@@ -17,6 +17,7 @@ from markupsafe import Markup
 from portal.contact import mask_name, mask_phone, mask_phones_in_text
 from portal.dispatch.notes import system_words
 from portal.i18n import LANGUAGE_NAMES, LOCALES, TAGS
+from portal.ops import metrics
 from portal.pagecache import CSRF_MARK, NONCE_MARK, PageCache, personalise
 from portal.settings import PROJECT_ROOT
 from portal.web import html, is_htmx, page_of
@@ -112,6 +113,7 @@ def cached_page(request: Request[Any, Any, Any], key: tuple[Any, ...], template:
     """
     cache: PageCache = request.app.state.page_cache
     body = cache.get(_cache_key(request, key, template))
+    metrics.page_cache_lookup(template, hit=body is not None)
     if body is None:
         return None
     page = page_of(request)

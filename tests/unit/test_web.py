@@ -53,11 +53,6 @@ def test_the_elder_switch_and_languages_are_on_every_page(client: PageClient) ->
         assert "elder=on" in page.text and "lang=en" in page.text and "lang=zh-Hant" in page.text
 
 
-def test_health(client: PageClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
-
-
 def test_unknown_pages_are_friendly_404s(client: PageClient) -> None:
     page = client.get("/nowhere")
     assert page.status_code == 404 and "We could not find this page" in page.text
@@ -92,7 +87,7 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_a_big_form_is_refused_at_once_and_health_stays_quick(app: Any, path: str, framing: str) -> None:
     """A 44 MB form to a page that takes no photos (or not as a form of text) gets 413 within a
-    second, unread, while /healthz goes on answering within 100 ms. The form carries a CSRF cookie
+    second, unread, while /readyz goes on answering within 100 ms. The form carries a CSRF cookie
     but no token, so the CSRF check would read the whole form to look for one."""
     head = {"Content-Type": FORM}
     body = pieces(BIG, fill=b"code=a&")
@@ -129,7 +124,7 @@ def test_photos_up_to_the_limit_are_read_without_stalling_the_server(
     app: Any, megabytes: int, status: int
 ) -> None:
     """Four big files go to /report as multipart: within the upload limit they are read (and refused
-    as not photos, with the form shown again) while /healthz answers within 100 ms; over it, 413."""
+    as not photos, with the form shown again) while /readyz answers within 100 ms; over it, 413."""
     boundary = "portal-test-boundary"
     with live_server(app) as base:
         token = httpx.get(f"{base}/track").cookies["csrftoken"]

@@ -749,7 +749,7 @@ def _send_reports(base: str, community: str, photos: list[bytes], count: int) ->
 
 def _responsive(base: str, community: str, photos: list[bytes]) -> tuple[list[httpx.Response], HealthWatch]:
     """Four reports of these photos at once on a warm server (its photo workers started by a first
-    report), and /healthz watched meanwhile."""
+    report), and /readyz watched meanwhile."""
     _send_reports(base, community, [jpeg_bytes()], 1)
     return while_running(lambda: _send_reports(base, community, photos, 4), base)
 
@@ -758,7 +758,7 @@ def test_four_reports_of_four_huge_pictures_leave_the_server_responsive(
     settings: Settings, engine: Any, db: Session
 ) -> None:
     """The audit's attack: 6300 x 6300 PNGs of 130 KB each, four to a report, four reports at once.
-    Each picture is refused from its header, and /healthz answers within 100 ms throughout."""
+    Each picture is refused from its header, and /readyz answers within 100 ms throughout."""
     huge = _square_png(6300)
     with server_process(settings) as base:
         answers, health = _responsive(base, a_community(db).slug, [huge] * 4)
@@ -771,7 +771,7 @@ def test_four_reports_of_four_heavy_photos_queue_for_the_photo_workers(
     settings: Settings, engine: Any, db: Session
 ) -> None:
     """Real photos that take CPU to shrink are worked on by two photo worker processes, never more at
-    once, so /healthz still answers within 100 ms while the sixteen photos are processed."""
+    once, so /readyz still answers within 100 ms while the sixteen photos are processed."""
     heavy = _noise_jpeg()
     with server_process(settings) as base:
         answers, health = _responsive(base, a_community(db).slug, [heavy] * 4)

@@ -1,0 +1,1 @@
+"""What operators use: backups, request logs, metrics and the health checks."""
