@@ -93,3 +93,13 @@ class Follower(SQLModel, table=True):
     kind: str = Field(default="supporter", max_length=20)
     locale: str = Field(default="zh_Hans", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class UsedCode(SQLModel, table=True):
+    """A texted code that was accepted once: no instance accepts it again. Kept until the code
+    would have expired anyway; the jobs remove it after that."""
+
+    __tablename__ = "used_code"
+
+    nonce: str = Field(primary_key=True, max_length=32)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
