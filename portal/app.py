@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         state=State(
             {
                 "services": services,
-                "page_cache": PageCache(),
+                "page_cache": PageCache(services.engine),
                 "stats_reports": ReportCache(),
                 "stats_tickets": ReportCache(max_entries=4),
             }

@@ -16,6 +16,7 @@ from portal.app import create_app
 from portal.db import make_engine
 from portal.directory.models import Category
 from portal.directory.service import ReferenceCache
+from portal.pagecache import PageCache
 from portal.places.service import GridLocator
 from portal.services import Services
 from portal.settings import Settings
@@ -97,3 +98,16 @@ def test_a_stamp_is_read_at_most_every_so_often(db: Session, services: Services)
     db.commit()
     assert not watch.moved()  # looked less than an hour ago: not read again yet
     assert cluster.read_stamp(services.engine, "a-test-stamp") >= 1
+
+
+def test_pages_forgotten_on_another_instance_are_forgotten_here_too(services: Services) -> None:
+    """After a change the pages' versions do not cover (a survey's settings, shown on its project's
+    page), the instance that made it empties its page cache, and the others theirs."""
+    here = PageCache(services.engine, check_every=0)
+    there = PageCache(services.engine, check_every=0)
+    for cache in (here, there):
+        assert cache.get("project") is None  # the first look at the stamp
+        cache.put("project", "<p>rendered</p>")
+    assert here.get("project") == "<p>rendered</p>"  # nothing changed: kept
+    there.forget_everywhere()
+    assert there.get("project") is None and here.get("project") is None
