@@ -39,6 +39,14 @@ def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if (warning := link_warning(settings, host)) is not None:
         print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
+    if not settings.redis_url and (workers > 1 or not settings.database_url.startswith("sqlite")):
+        print(
+            "portal: warning: PORTAL_REDIS_URL is not set: each process counts the rate limits on its own, "
+            "so several workers or instances let several times the limits through. Set it to a Redis "
+            "shared by every instance (see docs/deploy.md).",
+            file=sys.stderr,
+            flush=True,
+        )
     uvicorn.run(
         "portal.app:app_from_env",
         factory=True,

@@ -3,8 +3,12 @@ changed the reference rows on another. (Processes behind nginx: tests/cluster.)"
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +115,27 @@ def test_pages_forgotten_on_another_instance_are_forgotten_here_too(services: Se
     assert here.get("project") == "<p>rendered</p>"  # nothing changed: kept
     there.forget_everywhere()
     assert there.get("project") is None and here.get("project") is None
+
+
+def first_words_of_serve(tmp_path: Path, *arguments: str, **variables: str) -> str:
+    """What ``portal serve`` prints first (uvicorn's own log lines come after its checks)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(
+        PORTAL_DATA_DIR=str(tmp_path), PORTAL_DATABASE_URL="sqlite://", PORTAL_SECRET_KEY="x", **variables
+    )
+    command = [sys.executable, "-m", "portal.cli", "serve", "--port", "0", *arguments]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        return process.stderr.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_several_workers_without_redis_are_warned_that_each_counts_the_limits_alone(tmp_path: Path) -> None:
+    warning = first_words_of_serve(tmp_path, "--workers", "2")
+    assert "warning" in warning and "PORTAL_REDIS_URL is not set" in warning
+    shared = first_words_of_serve(tmp_path, "--workers", "2", PORTAL_REDIS_URL="redis://127.0.0.1:6379/8")
+    assert "PORTAL_REDIS_URL" not in shared
+    assert "PORTAL_REDIS_URL" not in first_words_of_serve(tmp_path)  # one process on SQLite: the default
