@@ -150,7 +150,5 @@ def spend(engine: Engine, pending: Pending) -> bool:
 
 def forget_used_codes(session: Session, now: datetime | None = None) -> int:
     """Remove the records of used codes that have expired anyway (the jobs do this)."""
-    done = session.connection().execute(
-        delete(UsedCode).where(col(UsedCode.expires_at) < (now or utcnow()))
-    )
+    done = session.connection().execute(delete(UsedCode).where(col(UsedCode.expires_at) < (now or utcnow())))
     return int(done.rowcount)
