@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         state=State(
             {
                 "services": services,
-                "page_cache": PageCache(),
+                "page_cache": PageCache(services.engine),
                 "rendering": {},  # pages being rendered now: see templating.cached_or_rendered
                 "stats_reports": ReportCache(),
                 "stats_tickets": ReportCache(max_entries=4),

@@ -63,7 +63,7 @@ def _stop(signum: int, frame: object) -> None:
     sys.exit(0)
 
 
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips: str | None = None) -> None:
     import os
     import shutil
     import signal
@@ -85,6 +85,14 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         logging_config(settings.log_format).configure()  # the workers' own lines: the app's format
         if (warning := link_warning(settings, host)) is not None:
             print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
+        if not settings.redis_url and (workers > 1 or not settings.database_url.startswith("sqlite")):
+            print(
+                "portal: warning: PORTAL_REDIS_URL is not set: each process counts the rate limits on its "
+                "own, so several workers or instances let several times the limits through. Set it to a "
+                "Redis shared by every instance (see docs/deploy.md).",
+                file=sys.stderr,
+                flush=True,
+            )
         uvicorn.run(
             "portal.app:app_from_env",
             factory=True,
@@ -92,7 +100,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
             port=port,
             workers=workers,
             reload=reload,
+            # X-Forwarded-For/-Proto are believed from these senders only (the load balancer): the
+            # limits per address count the address the proxy saw, which a client cannot choose.
             proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips or settings.forwarded_allow_ips,
             access_log=False,  # the app logs one line per request itself (portal.requests)
             log_config=None,
             log_level="info",
@@ -164,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
     serve_cmd.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve_cmd.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="the proxies whose X-Forwarded-For is believed (default: PORTAL_FORWARDED_ALLOW_IPS, 127.0.0.1)",
+    )
 
     db_cmd = commands.add_parser("db", help="database migrations")
     db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
@@ -202,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("settings", help="print the settings in force (secrets hidden)")
     jobs_cmd = commands.add_parser("jobs", help="background jobs")
     jobs_sub = jobs_cmd.add_subparsers(dest="jobs_command", required=True)
-    jobs_sub.add_parser("run", help="run the deadline sweep once (safe beside running instances)")
+    jobs_sub.add_parser(
+        "run", help="run the jobs once now (skipped while another instance or process is running them)"
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -211,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"portal: {problem}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        serve(args.host, args.port, args.workers, args.reload)
+        serve(args.host, args.port, args.workers, args.reload, args.forwarded_allow_ips)
     elif args.command == "db" and args.db_command == "upgrade":
         db_upgrade()
         print("database is up to date")

@@ -1,6 +1,7 @@
 """Import every table so that SQLModel's metadata is complete (Alembic and tests read it)."""
 
 from portal.accounts.models import AuditEntry, StaffSession, StaffUser
+from portal.cluster import ChangeStamp, JobRun
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Evaluation, PeerRequest, Rating
@@ -20,7 +21,7 @@ from portal.progress.models import (
 )
 from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
 from portal.tickets.counts import BoardCount
-from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
+from portal.tickets.models import Follower, Photo, Ticket, TicketEvent, UsedCode
 
 __all__ = [
     "AuditEntry",
@@ -28,11 +29,13 @@ __all__ = [
     "CampaignCategory",
     "Category",
     "CategoryGroup",
+    "ChangeStamp",
     "Community",
     "Department",
     "Evaluation",
     "Follower",
     "GridCell",
+    "JobRun",
     "Milestone",
     "PeerRequest",
     "Photo",
@@ -57,4 +60,5 @@ __all__ = [
     "SurveyVersion",
     "Ticket",
     "TicketEvent",
+    "UsedCode",
 ]

@@ -3,7 +3,9 @@
 Public pages are the same for every visitor except for the CSP nonce and the CSRF token, so a
 page is rendered once with markers in their place and personalised per request by substitution.
 The version (a ticket's ``version``, or the newest event id for lists) is read on every request,
-so a change made on any instance shows at once everywhere.
+so a change made on any instance shows at once everywhere. A change that the versions do not cover
+(a survey's settings, shown on its project's page) empties the cache of every instance: at once on
+the instance that made it, within a second on the others (a stamp in the database).
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal import cluster
 
 V = TypeVar("V")
 
@@ -76,12 +83,35 @@ class LruCache(Generic[V]):
 # share of an instance's memory (its budget is 300 MB), the most recently read first.
 PAGE_CACHE_BYTES = 64 * 1024 * 1024
 
+PAGES = "pages"  # the stamp that empties every instance's page cache
+
 
 class PageCache(LruCache[str]):
     """Rendered public pages, with markers where the nonce and the CSRF token go."""
 
-    def __init__(self, max_entries: int = 4096, max_bytes: int = PAGE_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        max_entries: int = 4096,
+        max_bytes: int = PAGE_CACHE_BYTES,
+        check_every: float = 1.0,
+    ) -> None:
         super().__init__(max_entries, max_bytes=max_bytes, weigh=sys.getsizeof)
+        self._engine = engine
+        self._changes = cluster.StampWatch(engine, PAGES, check_every) if engine is not None else None
+
+    def get(self, key: Hashable) -> str | None:
+        if self._changes is not None and self._changes.moved():
+            self.clear()  # another instance asked every cache to start afresh
+        return super().get(key)
+
+    def forget_everywhere(self) -> None:
+        """Empty this cache now, and every other instance's within a second."""
+        if self._engine is not None:
+            with Session(self._engine) as session:
+                cluster.bump(session, PAGES)
+                session.commit()
+        self.clear()
 
 
 def personalise(body: str, nonce: str, csrf_token: str) -> str:

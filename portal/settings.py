@@ -187,6 +187,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # How Simplified text is shown to 繁體中文 readers when no Traditional text was written (OpenCC).
     hant_conversion: str = "s2hk"
+    # The proxies (comma-separated addresses or networks, as uvicorn takes them) whose
+    # X-Forwarded-For and X-Forwarded-Proto headers are believed: the limits per address count the
+    # address they name. Any other sender's headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     # How log lines are written: one JSON object a line (for log collectors), or plain text.
     log_format: str = "json"
@@ -216,6 +220,7 @@ class Settings:
             allowed_hosts=_env_hosts("ALLOWED_HOSTS"),
             log_format=_env_choice("LOG_FORMAT", "json", LOG_FORMATS),
             metrics_token=_env_token("METRICS_TOKEN"),
+            forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1").strip() or "127.0.0.1",
             rate_limits={
                 "report": RateLimit.parse(_env("RATE_REPORT", "60/hour")),
                 "report_phone": RateLimit.parse(_env("RATE_REPORT_PHONE", "5/day")),  # per reporter's number

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +23,45 @@ from portal.settings import Settings
 from tests.pages import PageClient
 
 TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def _on_postgresql() -> bool:
+    return os.environ.get("PORTAL_TEST_DATABASE", "sqlite").startswith("postgresql")
+
+
+CLUSTER_DESELECTED = (
+    "tests/cluster (several portal instances behind nginx) need PostgreSQL and Redis: "
+    "deselected on SQLite (they run in scripts/test's PostgreSQL pass)"
+)
+
+
+CLUSTER_DIR = Path(__file__).resolve().parent / "cluster"
+
+
+def _asks_for_cluster(config: pytest.Config) -> bool:
+    """Whether the paths given (or the test paths) include tests/cluster."""
+    for arg in config.args or ["."]:
+        path = Path(str(arg).split("::")[0]).resolve()
+        if path == CLUSTER_DIR or CLUSTER_DIR in path.parents or path in CLUSTER_DIR.parents:
+            return True
+    return False
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Said at the end of the run, also with -q and on every worker's behalf under xdist."""
+    if not _on_postgresql() and _asks_for_cluster(config):
+        terminalreporter.write_line(f"NOTE: {CLUSTER_DESELECTED}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Several instances share PostgreSQL (SQLite is one file on one machine): on SQLite the tests of
+    tests/cluster are deselected, and the header of the run says so."""
+    if _on_postgresql():
+        return
+    cluster = [item for item in items if item.nodeid.startswith("tests/cluster/")]
+    if cluster:
+        config.hook.pytest_deselected(items=cluster)
+        items[:] = [item for item in items if not item.nodeid.startswith("tests/cluster/")]
 
 
 def _pg_admin_url(url: str) -> str:
@@ -136,6 +176,8 @@ TICKET_TABLES = (
     "photo",
     "ticket_event",
     "ticket",
+    "used_code",
+    "job_run",
 )
 
 

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel import Session, col, select
 
+from portal import cluster
 from portal.accounts.auth import StaffCookieMiddleware, current_staff, staff_guard
 from portal.accounts.models import ROLE_LABELS, StaffRole, StaffUser
 from portal.accounts.views import staff_context
@@ -130,6 +131,7 @@ def _save(request: Request[Any, Any, Any], page: str, row_id: int | None, raw: A
                 failed=str(row_id or "new"),
             )
             return render(request, PAGES[page], context, status_code=422)
+        cluster.bump(session, cluster.REFERENCE)  # the other instances reload within a second
         session.commit()
     services.reference.invalidate()
     services.locator.invalidate()

@@ -8,6 +8,7 @@ import time
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from portal.cluster import REFERENCE, StampWatch
 from portal.directory.models import Category, CategoryGroup, Department
 from portal.places.models import Community, Street
 
@@ -61,18 +62,23 @@ def load_reference(session: Session) -> Reference:
 
 
 class ReferenceCache:
-    """Reloads at most every ``ttl`` seconds, so edits reach every instance without a shared cache."""
+    """The reference rows, kept in memory. An administrator's change bumps a stamp in the database
+    (``portal.cluster``), which every instance reads at most once a second: the change shows on every
+    instance within a second (at once on the one that made it). Every ``ttl`` seconds the rows are
+    read again whatever happened, for changes made behind the portal's back."""
 
-    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 60.0, check_every: float = 1.0) -> None:
         self._engine = engine
         self._ttl = ttl
         self._value: Reference | None = None
         self._loaded = 0.0
         self._lock = threading.Lock()
+        self._changes = StampWatch(engine, REFERENCE, check_every)
 
     def get(self) -> Reference:
         now = time.monotonic()
-        if self._value is None or now - self._loaded > self._ttl:
+        changed = self._changes.moved()
+        if changed or self._value is None or now - self._loaded > self._ttl:
             with self._lock, Session(self._engine, expire_on_commit=False) as session:
                 self._value = load_reference(session)
                 for row in [*self._value.categories, *self._value.streets, *self._value.communities]:

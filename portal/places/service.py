@@ -12,6 +12,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from portal.cluster import REFERENCE, StampWatch
 from portal.places.models import GridCell
 
 
@@ -47,20 +48,23 @@ class GridIndex:
 
 
 class GridLocator:
-    """Builds the index on first use, rebuilds it at once when this instance changed the grid, and at
-    most ``ttl`` seconds after another instance did (as ``ReferenceCache`` does for names)."""
+    """Builds the index on first use, rebuilds it at once when this instance changed the grid, within
+    a second when another instance did, and every ``ttl`` seconds whatever happened (as
+    ``ReferenceCache`` does for names, on the same stamp)."""
 
-    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 60.0, check_every: float = 1.0) -> None:
         self._engine = engine
         self._ttl = ttl
         self._index: GridIndex | None = None
         self._loaded = 0.0
         self._lock = threading.Lock()
+        self._changes = StampWatch(engine, REFERENCE, check_every)
 
     def index(self) -> GridIndex:
+        changed = self._changes.moved()
         with self._lock:
             now = time.monotonic()
-            if self._index is None or now - self._loaded > self._ttl:
+            if changed or self._index is None or now - self._loaded > self._ttl:
                 with Session(self._engine) as session:
                     self._index = GridIndex(list(session.exec(select(GridCell).order_by(col(GridCell.id)))))
                 self._loaded = now

@@ -175,7 +175,10 @@ def _follow_confirm(request: Request[Any, Any, Any], slug: str, note: str, typed
         pending = confirm.read(secret, note)
         if pending is None or pending.ticket != subject_of(project) or pending.expired:
             return _answer(request, project, errors={"follow-phone": EXPIRED}, status_code=422)
-        if not confirm.code_is_right(request, services, pending, typed):
+        checked = confirm.check_code(request, services, pending, typed)
+        if checked is confirm.Checked.USED:
+            return _answer(request, project, errors={"follow-phone": confirm.USED_CODE}, status_code=422)
+        if checked is confirm.Checked.WRONG:
             return _answer(
                 request,
                 project,

@@ -194,7 +194,7 @@ def _save_project(
             errors = refused.problems.translated(page_of(request).t)
             return _project_page(request, session, project, raw, errors, status_code=422)
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     return Redirect(f"/staff/press/projects/{saved.id}?saved=project", status_code=303)
 
 
@@ -260,7 +260,7 @@ def _save_milestones(
             errors = refused.problems.translated(page_of(request).t)
             return _milestones_page(request, project, rows, version, errors, status_code=422)
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     return Redirect(f"/staff/press/projects/{project_id}/milestones?saved=milestones", status_code=303)
 
 
@@ -352,7 +352,7 @@ def _save_photos(
             errors = refused.problems.translated(page_of(request).t)
             return _photos_page(request, session, project, typed, errors, status_code=422)
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     return Redirect(f"/staff/press/projects/{project_id}/photos?saved=photos", status_code=303)
 
 

@@ -388,7 +388,7 @@ def _approve_text(
             detail=f"survey {survey.slug} answer {answer.id} ({answer.question})",
         )
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     show = show if show in ("waiting", "approved") else "waiting"
     saved = "approved" if action == "approve" else "unapproved"
     return Redirect(f"/staff/surveys/{survey_id}/texts?show={show}&saved={saved}", status_code=303)

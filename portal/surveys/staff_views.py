@@ -235,7 +235,7 @@ def _save_settings(
             survey = _survey_or_404(session, survey_id) if survey_id is not None else None
             return _settings_page(request, session, survey, raw, _refused(request, refused), status_code=422)
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     if survey_id is None:
         return Redirect(f"/staff/surveys/{saved.id}/questions?saved=created", status_code=303)
     return Redirect(f"/staff/surveys/{saved.id}?saved=settings", status_code=303)
@@ -264,7 +264,7 @@ def _change_life(request: Request[Any, Any, Any], survey_id: str, action: str) -
                 request, session, survey, SettingsInput.from_survey(survey), errors, status_code=422
             )
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     return Redirect(f"/staff/surveys/{survey_id}?saved={action}", status_code=303)
 
 
@@ -287,7 +287,7 @@ def _delete_survey(request: Request[Any, Any, Any], survey_id: str) -> Response[
                 request, session, survey, SettingsInput.from_survey(survey), errors, status_code=422
             )
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     return Redirect("/staff/surveys?saved=deleted", status_code=303)
 
 
@@ -414,7 +414,7 @@ def _apply(
             session.rollback()
             return again(session, _refused(request, refused))
         session.commit()
-    request.app.state.page_cache.clear()
+    request.app.state.page_cache.forget_everywhere()
     saved = "version" if changed.new_version else "questions"
     new = made[0] if made else None
     if to_new_question and isinstance(new, Question):

@@ -655,7 +655,10 @@ def _phone_confirm(request: Request[Any, Any, Any], slug: str, note: str, typed:
         pending = confirm.read(secret, note)
         if pending is None or pending.ticket != f"survey:{survey.slug}" or pending.expired:
             return _phone_page(request, survey, errors={"phone": EXPIRED}, status_code=422)
-        if not confirm.code_is_right(request, services, pending, typed):
+        checked = confirm.check_code(request, services, pending, typed)
+        if checked is confirm.Checked.USED:
+            return _phone_page(request, survey, errors={"phone": confirm.USED_CODE}, status_code=422)
+        if checked is confirm.Checked.WRONG:
             return _phone_page(
                 request, survey, errors={"code": WRONG_CODE}, note=note, phone=pending.phone, status_code=422
             )

@@ -2,7 +2,9 @@
 
 Nothing is stored until the code comes back. The "me too" answer carries a signed note of the
 number, the ticket, when the code expires and a random nonce; the code is an HMAC of that note, so
-only the phone it was sent to knows it. Tries are limited per number by the rate limiter.
+only the phone it was sent to knows it. Tries are limited per number by the rate limiter. A code
+is good once: the nonce of an accepted code is kept in the database until the code expires, so that
+no instance accepts it again.
 """
 
 from __future__ import annotations
@@ -13,12 +15,21 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from litestar import Request
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
+from portal.db import utcnow
+from portal.i18n import N_
 from portal.security import sign_value, unsign_value
 from portal.services import Services, rate_limit
+from portal.tickets.models import UsedCode
 from portal.web import page_of
 
 NOTE = "confirm-phone"
@@ -101,11 +112,43 @@ def text_code(
     return note
 
 
-def code_is_right(request: Request[Any, Any, Any], services: Services, pending: Pending, typed: str) -> bool:
+class Checked(Enum):
+    RIGHT = "right"  # the code sent, used now: it is good nowhere from now on
+    WRONG = "wrong"
+    USED = "used"  # the code sent, but it was used already (here or on another instance)
+
+
+USED_CODE = N_("This code has been used already. Ask for a new one.")
+
+
+def check_code(request: Request[Any, Any, Any], services: Services, pending: Pending, typed: str) -> Checked:
     """One try of a code, counted per number and per address (429 past either): its own limits, so
-    that codes mistyped do not spend the tracking digits' tries of everyone behind an address."""
+    that codes mistyped do not spend the tracking digits' tries of everyone behind an address. The
+    right code is spent at once: a second try of it, anywhere, is ``USED``."""
     rate_limit(
         request, services, "code_number", key=phone_limit_key(services.settings.secret_key, pending.phone)
     )
     rate_limit(request, services, "code_address")
-    return matches(services.settings.secret_key, pending, typed[:20])
+    if not matches(services.settings.secret_key, pending, typed[:20]):
+        return Checked.WRONG
+    return Checked.RIGHT if spend(services.engine, pending) else Checked.USED
+
+
+def spend(engine: Engine, pending: Pending) -> bool:
+    """Mark the code used; False when it was used already. The database decides between instances
+    (two tries of one code at the same moment: the second insert waits for the first, then fails)."""
+    try:
+        with Session(engine) as session:
+            session.add(
+                UsedCode(nonce=pending.nonce, expires_at=datetime.fromtimestamp(pending.expires, UTC))
+            )
+            session.commit()
+    except IntegrityError:
+        return False
+    return True
+
+
+def forget_used_codes(session: Session, now: datetime | None = None) -> int:
+    """Remove the records of used codes that have expired anyway (the jobs do this)."""
+    done = session.connection().execute(delete(UsedCode).where(col(UsedCode.expires_at) < (now or utcnow())))
+    return int(done.rowcount)

@@ -103,5 +103,15 @@ class Follower(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
+class UsedCode(SQLModel, table=True):
+    """A texted code that was accepted once: no instance accepts it again. Kept until the code
+    would have expired anyway; the jobs remove it after that."""
+
+    __tablename__ = "used_code"
+
+    nonce: str = Field(primary_key=True, max_length=32)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
 # The board's counters follow every flush of a ticket wherever tickets are written.
 from portal.tickets import counts as _counts  # noqa: E402, F401

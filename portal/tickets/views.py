@@ -667,7 +667,12 @@ def _ticket_unlock_code(
         return _unlock_answer(
             request, db_session, ticket, closed=True, error=("unlock-sms", expired), status_code=422
         )
-    if not confirm.code_is_right(request, services, pending, str(form.get("code", ""))):
+    checked = confirm.check_code(request, services, pending, str(form.get("code", "")))
+    if checked is confirm.Checked.USED:
+        return _unlock_answer(
+            request, db_session, ticket, closed=True, error=("unlock-sms", confirm.USED_CODE), status_code=422
+        )
+    if checked is confirm.Checked.WRONG:
         wrong = N_("That is not the code we sent. Check the SMS and try again.")
         return _unlock_answer(
             request, db_session, ticket, closed=True, note=note, error=("unlock-code", wrong), status_code=422
@@ -802,7 +807,10 @@ def _ticket_support_confirm(
     if pending is None or pending.ticket != ticket.code or pending.expired:
         problem = N_("This code has expired. Press “Me too” again for a new one.")
         return _support_answer(request, db_session, ticket, error=("support-phone", problem))
-    if not confirm.code_is_right(request, services, pending, str(form.get("code", ""))):
+    checked = confirm.check_code(request, services, pending, str(form.get("code", "")))
+    if checked is confirm.Checked.USED:
+        return _support_answer(request, db_session, ticket, error=("support-phone", confirm.USED_CODE))
+    if checked is confirm.Checked.WRONG:
         problem = N_("That is not the code we sent. Check the SMS and try again.")
         return _support_answer(
             request, db_session, ticket, note=note, phone=pending.phone, error=("confirm-code", problem)

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from portal.db import utcnow
+from portal.app import create_app
+from portal.db import make_engine, utcnow
 from portal.progress import follow
 from portal.progress.models import Project, ProjectFollower
 from portal.services import Services
+from portal.settings import Settings
 from portal.tickets import confirm
 from tests.pages import PageClient
 from tests.unit.progress.follow_data import (
@@ -95,6 +97,28 @@ def test_the_code_is_needed_and_the_number_is_shown_masked(
     assert (follower.project_id, follower.phone, follower.locale) == (project.id, PHONE, "en")
     assert len(follower.token) >= 20 and follower.last_sms_at is None
     assert "You now follow this project" in client.get(done.headers["location"]).text
+
+
+def test_a_code_is_good_once_on_every_instance(
+    client: PageClient, db: Session, services: Services, settings: Settings
+) -> None:
+    """A code sent through one instance works through another, once: a copy of the form sent again,
+    here or there, is refused (the code is spent in the shared database)."""
+    make_project(db)
+    answer = start(client)
+    note = NOTE.search(answer.text).group(1)  # type: ignore[union-attr]
+    code = CODE_IN_SMS.search(sms_to(services)[-1]).group(1)  # type: ignore[union-attr]
+    other = Services.build(settings, make_engine(settings.database_url))
+    try:
+        with PageClient(app=create_app(settings, other), base_url="http://portal.test") as elsewhere:
+            assert confirm_code(elsewhere, note, code).status_code == 303
+            for browser in (client, elsewhere):
+                again = confirm_code(browser, note, code)
+                assert again.status_code == 422 and "This code has been used already" in again.text
+    finally:
+        other.engine.dispose()
+        other.reader.dispose()
+    assert len(followers(db)) == 1
 
 
 def test_htmx_swaps_the_section_in_place(client: PageClient, db: Session, services: Services) -> None:
