@@ -18,6 +18,7 @@ from portal.progress.models import (
     StoryImage,
     StoryText,
 )
+from portal.stats.models import StatFact
 from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
@@ -43,6 +44,7 @@ __all__ = [
     "Rating",
     "StaffSession",
     "StaffUser",
+    "StatFact",
     "Story",
     "StoryImage",
     "StoryText",
