@@ -18,7 +18,7 @@ from portal.progress.models import (
     StoryImage,
     StoryText,
 )
-from portal.stats.models import StatFact
+from portal.stats.models import StatFact, StatMonth, StatMonthStamp
 from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent
 
@@ -45,6 +45,8 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "StatFact",
+    "StatMonth",
+    "StatMonthStamp",
     "Story",
     "StoryImage",
     "StoryText",

@@ -124,6 +124,8 @@ def clear_projects_and_stories(engine: Engine) -> None:
 
 
 TICKET_TABLES = (
+    "stat_month",  # the kept counts of closed months: raw deletes below do not stamp them
+    "stat_month_stamp",
     "audit_log",
     "rating",
     "evaluation",

@@ -12,14 +12,16 @@ makes a ticket one of the period's is kept once per day, and only on a day witho
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, select
+from sqlalchemy import and_, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from portal.db import utcnow
 from portal.dispatch.models import SupervisionOrder
 from portal.evaluation.models import Rating
 from portal.i18n import DISTRICT_TZ
@@ -32,11 +34,24 @@ from portal.stats.figures import (
     rated_rounds_of,
     resolutions_of,
 )
-from portal.stats.models import DISPATCH, RATING, RESOLVE, ROUND, STEP, SUPERVISION, StatFact
+from portal.stats.models import (
+    COUNTED,
+    DISPATCH,
+    RATING,
+    RESOLVE,
+    ROUND,
+    STEP,
+    SUPERVISION,
+    StatFact,
+    StatMonth,
+    StatMonthStamp,
+)
 from portal.tickets.models import Ticket, TicketEvent
 
 FACT = StatFact.__table__  # type: ignore[attr-defined]
 F = FACT.c
+STAMP = StatMonthStamp.__table__  # type: ignore[attr-defined]
+KEPT = StatMonth.__table__  # type: ignore[attr-defined]
 MICROSECOND = timedelta(microseconds=1)
 CHUNK = 500  # tickets per read: well under every database's limit on bound parameters
 
@@ -116,16 +131,16 @@ def rebuild_facts(engine: Engine, batch: int = 2000, report: Callable[[int, int]
     returns the rows written. ``report(done, last_id)`` is called after each batch."""
     with engine.connect() as connection:
         low, high = connection.execute(select(func.min(TICKET.id), func.max(TICKET.id))).one()
-    if low is None:
-        with engine.begin() as connection:
-            connection.execute(delete(FACT))
-        return 0
     written = 0
-    for start in range(low, high + 1, batch):
+    for start in range(low, high + 1, batch) if low is not None else ():
         with engine.begin() as connection:
             written += refresh_range(connection, start, start + batch)
         if report is not None:
             report(written, min(start + batch - 1, high))
+    with engine.begin() as connection:
+        if low is None:
+            connection.execute(delete(FACT))
+        connection.execute(delete(KEPT))  # whatever was kept, it is counted afresh
     return written
 
 
@@ -145,10 +160,59 @@ def _refresh(connection: Connection, which: Callable[[Any], Any], *, lock: str) 
             .with_for_update(read=share, key_share=not share)
         ).all()
     rows = [row for ticket in load_facts_where(connection, which) for row in fact_rows(ticket)]
-    connection.execute(delete(FACT).where(which(F.ticket_id)))
+    old = connection.execute(delete(FACT).where(which(F.ticket_id)).returning(*CONTENT)).all()
     if rows:
         connection.execute(insert(FACT), rows)
+    months = closed_months_changed([tuple(row) for row in old], [_content(row) for row in rows], utcnow())
+    if months:
+        stamp_months(connection, months)
     return len(rows)
+
+
+# --- the stamps of closed months ----------------------------------------------------------------
+
+CONTENT = (F.kind, F.department_id, F.street_id, F.at, F.month, F.good, F.micros, F.unsolved_at, F.ended_at)
+Content = tuple[Any, ...]
+
+
+def _content(row: dict[str, Any]) -> Content:
+    return tuple(row[column.name] for column in CONTENT)
+
+
+def closed_months_changed(old: list[Content], new: list[Content], now: datetime) -> set[int]:
+    """The months already over at ``now`` whose counts differ between the old and the new rows of
+    some tickets. Rewriting a ticket's rows after a step today changes none of them: its earlier
+    facts count the same (a round's ``unsolved_at`` only matters to a period ending mid-month), and
+    an order fulfilled now was open at every earlier month's end all the same."""
+    current = month_of(now)
+    net: Counter[tuple[Any, ...]] = Counter()
+    for rows, sign in ((old, -1), (new, 1)):
+        for kind, department_id, street_id, at, month, good, micros, _unsolved, ended_at in rows:
+            if kind in COUNTED and month < current:
+                net[(month, kind, department_id, street_id, good, micros)] += sign
+            elif kind == SUPERVISION:
+                for ended in _month_ends(at, current):
+                    if ended_at is None or ended_at >= ended:
+                        net[(month_of(ended - MICROSECOND), kind, department_id, street_id)] += sign
+    return {key[0] for key, number in net.items() if number}
+
+
+def _month_ends(start: datetime, current: int) -> Iterable[datetime]:
+    """The ends of the months from ``start``'s to the one before ``current``."""
+    ended = end_of_month(start)
+    while month_of(ended - MICROSECOND) < current:
+        yield ended
+        ended = end_of_month(ended)
+
+
+def stamp_months(connection: Connection, months: Iterable[int]) -> None:
+    """A new stamp for each of these months: their kept counts no longer hold."""
+    for month in sorted(months):
+        bumped = connection.execute(
+            update(STAMP).where(STAMP.c.month == month).values(version=STAMP.c.version + 1)
+        ).rowcount
+        if not bumped:
+            connection.execute(insert(STAMP).values(month=month, version=1))
 
 
 def ensure_facts(engine: Engine) -> int | None:

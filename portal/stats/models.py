@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, SmallInteger
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, SmallInteger, Text
 from sqlmodel import Field, SQLModel
 
 from portal.db import UTCDateTime
@@ -47,3 +47,26 @@ class StatFact(SQLModel, table=True):
     unsolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # supervision: when it stopped being open (fulfilled or withdrawn)
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class StatMonthStamp(SQLModel, table=True):
+    """How often the facts of a closed month changed (a street moved, a load, a rebuild): a month's
+    snapshot holds while the stamp it was counted at is current. Months still running are never
+    stamped nor kept: their facts change all day."""
+
+    __tablename__ = "stat_month_stamp"
+
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    version: int = 0
+
+
+class StatMonth(SQLModel, table=True):
+    """The counts of one closed month by one grouping, as ``portal.stats.aggregate`` counted them
+    (JSON: one list per group), valid while ``version`` is the month's stamp."""
+
+    __tablename__ = "stat_month"
+
+    grouping: str = Field(primary_key=True, max_length=12)
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    version: int
+    tallies: str = Field(sa_column=Column(Text, nullable=False))

@@ -4,7 +4,7 @@ for a year, a month and a range cut mid-month at both ends, by department and by
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from portal.i18n import DISTRICT_TZ
 from portal.places.models import Street
 from portal.stats import aggregate
 from portal.stats.facts import load_facts, ticket_details
-from portal.stats.facts_table import rebuild_facts
+from portal.stats.facts_table import KEPT, STAMP, rebuild_facts
 from portal.stats.figures import ADDITIVE, DISTRICT, Counted, Tally, Weights
 from portal.stats.period import Period
 from portal.stats.report import build_report, count_facts, ticket_rows
@@ -173,3 +173,59 @@ def test_the_database_counts_what_the_formulas_count(year: Engine, db: Session, 
     assert all(district[:2]) and district[-2] is not None  # a busy period: something was counted
     if name == "cut within a month":  # only a return on 5 April: a ticket with nothing to count
         assert any(not any(row[c] for c in ("dispatched", "resolutions", "ratings")) for row in old_tickets)
+
+
+def test_closed_months_are_kept_until_one_of_their_facts_changes(engine: Engine, db: Session) -> None:
+    """A year's page counts only what changed: a closed month's counts are kept and reused, a rating
+    given today leaves them be, and moving a ticket to another street has its months counted again."""
+    now = datetime.now(UTC)
+    seed_history(engine, 600, now)  # the last 360 days, facts written as it loads
+    current = now.astimezone(DISTRICT_TZ).date().replace(day=1)
+    first = date(current.year - 1, current.month, 1)  # the same month last year
+    end = current - timedelta(days=1)
+    period = Period(
+        first, end.replace(day=1) - timedelta(days=1)
+    )  # whole months, closed for a month at least
+
+    def counted(grouping: str) -> tuple[Counted, Counted]:
+        with engine.begin() as connection:  # a committed read, as the page's: what it keeps stays
+            replayed = count_facts(load_facts(connection, period), period, grouping)
+            return aggregate.count(connection, period, grouping), replayed
+
+    def kept() -> dict[int, int]:
+        with engine.connect() as connection:
+            return dict(
+                connection.execute(
+                    select(KEPT.c.month, KEPT.c.version).where(KEPT.c.grouping == "street")
+                ).all()
+            )
+
+    def stamps() -> dict[int, int]:
+        with engine.connect() as connection:
+            return dict(connection.execute(select(STAMP.c.month, STAMP.c.version)).all())
+
+    new, old = counted("street")
+    assert figures(new) == figures(old) and len(kept()) == len(period.months()) == 11
+    again, _ = counted("street")  # every month from what was kept
+    assert figures(again) == figures(old)
+    before = stamps()
+
+    rated = db.exec(orm_select(Rating).order_by(col(Rating.created_at))).first()
+    assert rated is not None
+    db.add(Rating(ticket_id=rated.ticket_id, round=rated.round, rater="13900000000", level=1, solved="no"))
+    db.commit()  # a second resident rates a round of long ago, today: no closed month changes
+    assert stamps() == before
+
+    moved = db.get(Ticket, rated.ticket_id)
+    other = db.exec(orm_select(Street).where(col(Street.id) != moved.street_id)).first()  # type: ignore[union-attr]
+    assert moved is not None and other is not None
+    moved.street_id = other.id
+    db.add(moved)
+    db.commit()  # its orders, resolutions and ratings now count for another street
+    changed = {month for month, version in stamps().items() if version != before.get(month)}
+    assert changed and changed <= set(kept())
+    new, old = counted("street")
+    assert figures(new) == figures(old)
+    assert {month for month, version in kept().items() if version != stamps().get(month, 0)} == set()
+    rebuild_facts(engine)  # a rebuild forgets what was kept
+    assert kept() == {}
