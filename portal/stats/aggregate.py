@@ -254,9 +254,9 @@ def _keep(connection: Connection, grouping: str, month: int, version: int, bins:
     """Keep a closed month's counts, made while its stamp was ``version`` (read before its facts,
     so a change that commits meanwhile leaves them stale, never wrong). Best effort: another
     instance may be keeping the same month, or SQLite's one writer may be busy."""
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     row = {"grouping": grouping, "month": month, "version": version, "tallies": _encode(bins)}
-    statement = insert(KEPT).values(**row)
+    statement = upsert(KEPT).values(**row)
     try:
         connection.execute(
             statement.on_conflict_do_update(

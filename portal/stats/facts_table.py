@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, select, update
+from sqlalchemy import and_, delete, event, func, insert, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
@@ -206,13 +208,16 @@ def _month_ends(start: datetime, current: int) -> Iterable[datetime]:
 
 
 def stamp_months(connection: Connection, months: Iterable[int]) -> None:
-    """A new stamp for each of these months: their kept counts no longer hold."""
+    """A new stamp for each of these months: their kept counts no longer hold. One statement per
+    month, safe when two transactions stamp the same month for the first time at once."""
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for month in sorted(months):
-        bumped = connection.execute(
-            update(STAMP).where(STAMP.c.month == month).values(version=STAMP.c.version + 1)
-        ).rowcount
-        if not bumped:
-            connection.execute(insert(STAMP).values(month=month, version=1))
+        statement = upsert(STAMP).values(month=month, version=1)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[STAMP.c.month], set_={"version": STAMP.c.version + 1}
+            )
+        )
 
 
 def ensure_facts(engine: Engine) -> int | None:
