@@ -17,10 +17,40 @@ def alembic_config(database_url: str | None = None) -> object:
     return config
 
 
-def db_upgrade(database_url: str | None = None) -> None:
+def db_upgrade(database_url: str | None = None) -> int | None:
+    """Apply every migration, then build the figures' facts if the database has tickets but no facts
+    yet (one from before the facts table); returns the facts written, or None."""
     from alembic import command
+    from portal.db import make_engine
+    from portal.stats.facts_table import ensure_facts
 
-    command.upgrade(alembic_config(database_url), "head")  # type: ignore[arg-type]
+    url = database_url or get_settings().database_url
+    command.upgrade(alembic_config(url), "head")  # type: ignore[arg-type]
+    engine = make_engine(url, pool=False)
+    try:
+        return ensure_facts(engine)
+    finally:
+        engine.dispose()
+
+
+def stats_rebuild() -> None:
+    """Every ticket's facts afresh: after a bulk load that bypassed the portal, or to check them."""
+    import time
+
+    from portal.db import make_engine
+    from portal.stats.facts_table import rebuild_facts
+
+    engine = make_engine(get_settings().database_url, pool=False)
+    started = time.monotonic()
+
+    def progress(written: int, last_id: int) -> None:
+        print(f"  {written:,} facts, up to ticket {last_id:,}", flush=True)
+
+    try:
+        written = rebuild_facts(engine, report=progress)
+    finally:
+        engine.dispose()
+    print(f"rebuilt {written:,} facts in {time.monotonic() - started:.1f} s")
 
 
 def db_check(database_url: str | None = None) -> None:
@@ -215,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    stats_cmd = commands.add_parser("stats", help="the public figures")
+    stats_sub = stats_cmd.add_subparsers(dest="stats_command", required=True)
+    stats_sub.add_parser(
+        "rebuild", help="rebuild every ticket's facts (after a bulk load; safe while serving)"
+    )
     commands.add_parser("settings", help="print the settings in force (secrets hidden)")
     jobs_cmd = commands.add_parser("jobs", help="background jobs")
     jobs_sub = jobs_cmd.add_subparsers(dest="jobs_command", required=True)
@@ -231,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.host, args.port, args.workers, args.reload, args.forwarded_allow_ips)
     elif args.command == "db" and args.db_command == "upgrade":
-        db_upgrade()
+        built = db_upgrade()
+        if built is not None:
+            print(f"built {built:,} facts for the public figures")
         print("database is up to date")
     elif args.command == "db" and args.db_command == "check":
         db_check()
@@ -258,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = get_settings()
         print(run_jobs(Services.build(settings, make_engine(settings.database_url))))
+    elif args.command == "stats" and args.stats_command == "rebuild":
+        stats_rebuild()
     elif args.command == "settings":
         settings = get_settings()
         for name, value in vars(settings).items():

@@ -19,6 +19,7 @@ from portal.progress.models import (
     StoryImage,
     StoryText,
 )
+from portal.stats.models import StatFact, StatMonth, StatMonthStamp
 from portal.surveys.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse, SurveyVersion
 from portal.tickets.counts import BoardCount
 from portal.tickets.models import Follower, Photo, Ticket, TicketEvent, UsedCode
@@ -48,6 +49,9 @@ __all__ = [
     "Rating",
     "StaffSession",
     "StaffUser",
+    "StatFact",
+    "StatMonth",
+    "StatMonthStamp",
     "Story",
     "StoryImage",
     "StoryText",

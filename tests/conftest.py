@@ -165,6 +165,8 @@ def clear_projects_and_stories(engine: Engine) -> None:
 
 TICKET_TABLES = (
     "board_count",
+    "stat_month",  # the kept counts of closed months: raw deletes below do not stamp them
+    "stat_month_stamp",
     "audit_log",
     "rating",
     "evaluation",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.engine import Connection
 
 from portal.dispatch.models import SupervisionOrder
@@ -33,37 +34,44 @@ def load_facts(connection: Connection, period: Period) -> list[TicketFacts]:
             or_(ORDER.fulfilled_at.is_(None), ORDER.fulfilled_at >= end),
         ),
     ).subquery()
-    ids = select(touched.c.ticket_id)
-    streets: dict[int, int | None] = dict(
-        connection.execute(select(TICKET.id, TICKET.street_id).where(TICKET.id.in_(ids))).all()
-    )
-    return _assemble(connection, streets, ids)
+    return load_facts_of(connection, select(touched.c.ticket_id))
 
 
 def load_facts_of(connection: Connection, ids: Select[Any]) -> list[TicketFacts]:
     """Every step, rating and supervision order of the tickets ``ids`` selects (a campaign's tagged
     tickets, say), whenever they happened: ``tally`` then counts those of a period."""
+    return load_facts_where(connection, lambda ticket_id: ticket_id.in_(ids))
+
+
+Which = Callable[[Any], ColumnElement[bool]]
+"""A condition on a ticket id column: the tickets to load."""
+
+
+def load_facts_where(connection: Connection, which: Which) -> list[TicketFacts]:
+    """The facts of the tickets ``which`` picks (a list of ids, a range of them), in id order."""
     streets: dict[int, int | None] = dict(
-        connection.execute(select(TICKET.id, TICKET.street_id).where(TICKET.id.in_(ids))).all()
+        connection.execute(select(TICKET.id, TICKET.street_id).where(which(TICKET.id))).all()
     )
-    return _assemble(connection, streets, ids)
+    if not streets:
+        return []
+    return _assemble(connection, streets, which)
 
 
-def _assemble(connection: Connection, streets: dict[int, int | None], ids: Select[Any]) -> list[TicketFacts]:
+def _assemble(connection: Connection, streets: dict[int, int | None], which: Which) -> list[TicketFacts]:
     steps: dict[int, list[Step]] = defaultdict(list)
     for row in connection.execute(
         select(
             EVENT.ticket_id, EVENT.action, EVENT.department_id, EVENT.at,
             EVENT.due_at, EVENT.from_status,
         )
-        .where(EVENT.ticket_id.in_(ids), EVENT.action.in_(STEP_ACTIONS))
+        .where(which(EVENT.ticket_id), EVENT.action.in_(STEP_ACTIONS))
         .order_by(EVENT.ticket_id, EVENT.seq)
     ):  # fmt: skip
         steps[row.ticket_id].append(Step(row.action, row.department_id, row.at, row.due_at, row.from_status))
     ratings: dict[int, list[RatingFact]] = defaultdict(list)
     for rated in connection.execute(
         select(RATING.ticket_id, RATING.round, RATING.level, RATING.solved, RATING.created_at).where(
-            RATING.ticket_id.in_(ids)
+            which(RATING.ticket_id)
         )
     ):
         ratings[rated.ticket_id].append(RatingFact(rated.round, rated.level, rated.solved, rated.created_at))
@@ -72,7 +80,7 @@ def _assemble(connection: Connection, streets: dict[int, int | None], ids: Selec
         select(
             ORDER.ticket_id, ORDER.department_id, ORDER.issued_at,
             ORDER.fulfilled_at,
-        ).where(ORDER.ticket_id.in_(ids))
+        ).where(which(ORDER.ticket_id))
     ):  # fmt: skip
         orders[issued.ticket_id].append(
             OrderFact(issued.department_id, issued.issued_at, issued.fulfilled_at)

@@ -177,6 +177,10 @@ class Tally:
     open_orders: int = 0
     hours_to_accept: list[Fraction] = field(default_factory=list)
     hours_to_resolve: list[Fraction] = field(default_factory=list)
+    # The medians in hours, when the counts come from the database (``portal.stats.aggregate``) with
+    # the median instead of every value; ``merge`` cannot derive them, so it leaves them out.
+    accept_median: Fraction | None = None
+    resolve_median: Fraction | None = None
 
     @property
     def response_rate(self) -> Decimal | None:
@@ -196,10 +200,14 @@ class Tally:
 
     @property
     def median_hours_to_accept(self) -> Decimal | None:
+        if self.accept_median is not None:
+            return _round(self.accept_median)
         return _median(self.hours_to_accept)
 
     @property
     def median_hours_to_resolve(self) -> Decimal | None:
+        if self.resolve_median is not None:
+            return _round(self.resolve_median)
         return _median(self.hours_to_resolve)
 
     def composite(self, weights: Weights) -> Decimal | None:
@@ -315,7 +323,8 @@ def tally_parts(
 
 
 def merge(parts: list[dict[int | None, Tally]]) -> dict[int | None, Tally]:
-    """Back-to-back periods as one: counts add up; open supervision orders are those of the last."""
+    """Back-to-back periods as one: counts add up; open supervision orders are those of the last.
+    The medians come from the values the parts carry (a median of medians is not the median)."""
     merged: dict[int | None, Tally] = {}
     for bins in parts:
         for key, counts in bins.items():
@@ -335,6 +344,15 @@ ADDITIVE = (
     "dispatched", "accepted_on_time", "rated_rounds", "solved_rounds", "ratings", "satisfied_ratings",
     "resolutions", "resolved_on_time",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Every group's counts for each month of a period (``tally_parts``), and for the whole period:
+    ``merge(parts)``, or as the database counted it, with the whole period's medians."""
+
+    parts: list[dict[int | None, Tally]]
+    whole: dict[int | None, Tally]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from portal.directory.service import Reference
 from portal.i18n import DISTRICT_TZ, N_
 from portal.stats.figures import (
     DISTRICT,
+    Counted,
     Ranked,
     Tally,
     TicketFacts,
@@ -138,8 +139,15 @@ class Report:
         return rows
 
 
+def count_facts(facts: list[TicketFacts], period: Period, grouping: str) -> Counted:
+    """The counts of ``build_report`` by the formulas over the facts themselves (``load_facts``); the
+    page counts the same in the database (``portal.stats.aggregate.count``)."""
+    parts = tally_parts(facts, period.months(), by_department if grouping == "department" else by_street)
+    return Counted(parts, merge(parts))
+
+
 def build_report(
-    facts: list[TicketFacts],
+    counted: Counted,
     period: Period,
     grouping: str,
     reference: Reference,
@@ -150,7 +158,7 @@ def build_report(
 ) -> Report:
     groups = _groups(reference, grouping, locale)
     months = period.months()
-    parts = tally_parts(facts, months, by_department if grouping == "department" else by_street)
+    parts, whole = counted.parts, counted.whole
 
     def district_row(part: Period, counts: dict[int | None, Tally]) -> Row:
         found = counts.get(DISTRICT, Tally())
@@ -163,7 +171,6 @@ def build_report(
             for r in ranked
         ]
 
-    whole = merge(parts)
     return Report(
         period=period,
         grouping=grouping,
@@ -189,7 +196,8 @@ def ticket_rows(
     facts: list[TicketFacts], details: dict[int, dict[str, Any]], period: Period, reference: Reference
 ) -> list[dict[str, Any]]:
     """One anonymised row per ticket counted in the period: its contribution to each count, so the
-    columns add up to the district's figures. A private ticket's code is left out."""
+    columns add up to the district's figures. A private ticket's code is left out. (The downloads
+    count the same in the database: ``portal.stats.aggregate.ticket_rows``.)"""
     rows = []
     months = period.months()  # counted month by month, exactly as the figures are
     for ticket in facts:
@@ -197,30 +205,33 @@ def ticket_rows(
         if info is None:
             continue
         counts = merge(tally_parts([ticket], months, whole_district)).get(DISTRICT, Tally())
-        category = reference.category_by_id.get(info["category_id"])
-        street = reference.street_by_id.get(info["street_id"])
-        department = reference.departments.get(info["department_id"] or 0)
-        reported: datetime = info["created_at"]
-        public = bool(info["is_public"])
-        rows.append(
-            {
-                # a private ticket keeps only what the figures by street and department need
-                "ticket": info["code"] if public else "",
-                "reported_on": reported.astimezone(DISTRICT_TZ).date().isoformat() if public else "",
-                "category": category.slug if category and public else "",
-                "street": street.slug if street else "",
-                "department": department.slug if department else "",
-                "status": info["status"],
-                "rounds": info["round"],
-                "dispatched": counts.dispatched,
-                "accepted_on_time": counts.accepted_on_time,
-                "resolutions": counts.resolutions,
-                "resolved_on_time": counts.resolved_on_time,
-                "rated_rounds": counts.rated_rounds,
-                "solved_rounds": counts.solved_rounds,
-                "ratings": counts.ratings,
-                "satisfied_ratings": counts.satisfied_ratings,
-                "open_supervision_orders": counts.open_orders,
-            }
-        )
+        rows.append(ticket_row(info, counts, reference))
     return rows
+
+
+def ticket_row(info: dict[str, Any], counts: Tally, reference: Reference) -> dict[str, Any]:
+    """One ticket's row from its public columns (``facts.ticket_details``) and its share of the counts."""
+    category = reference.category_by_id.get(info["category_id"])
+    street = reference.street_by_id.get(info["street_id"])
+    department = reference.departments.get(info["department_id"] or 0)
+    reported: datetime = info["created_at"]
+    public = bool(info["is_public"])
+    return {
+        # a private ticket keeps only what the figures by street and department need
+        "ticket": info["code"] if public else "",
+        "reported_on": reported.astimezone(DISTRICT_TZ).date().isoformat() if public else "",
+        "category": category.slug if category and public else "",
+        "street": street.slug if street else "",
+        "department": department.slug if department else "",
+        "status": info["status"],
+        "rounds": info["round"],
+        "dispatched": counts.dispatched,
+        "accepted_on_time": counts.accepted_on_time,
+        "resolutions": counts.resolutions,
+        "resolved_on_time": counts.resolved_on_time,
+        "rated_rounds": counts.rated_rounds,
+        "solved_rounds": counts.solved_rounds,
+        "ratings": counts.ratings,
+        "satisfied_ratings": counts.satisfied_ratings,
+        "open_supervision_orders": counts.open_orders,
+    }

@@ -19,8 +19,8 @@ from litestar.params import FromPath
 from portal.i18n import N_, Translator
 from portal.pagecache import LruCache
 from portal.services import Services, rate_limit, services_of
-from portal.stats import charts
-from portal.stats.facts import freshness, load_facts, ticket_details
+from portal.stats import aggregate, charts
+from portal.stats.facts import freshness
 from portal.stats.figures import DEFINITIONS, Weights
 from portal.stats.period import Period, PeriodError, current_month, parse_period, today
 from portal.stats.report import (
@@ -31,7 +31,6 @@ from portal.stats.report import (
     TICKET_COLUMNS,
     Report,
     build_report,
-    ticket_rows,
 )
 from portal.templating import cached_or_rendered, render, render_and_cache
 from portal.web import in_thread, page_of
@@ -72,9 +71,9 @@ def _weights(services: Services) -> Weights:
 
 def _report(services: Services, period: Period, grouping: str, t: Translator) -> Report:
     with services.reader.connect() as connection:
-        facts = load_facts(connection, period)
+        counted = aggregate.count(connection, period, grouping)
     return build_report(
-        facts, period, grouping, services.reference.get(), locale=t.locale, weights=_weights(services),
+        counted, period, grouping, services.reference.get(), locale=t.locale, weights=_weights(services),
         district_name=t.gettext(N_("Jimei District")),
     )  # fmt: skip
 
@@ -130,9 +129,7 @@ def _cached_tickets(
     if rows is None:
         rate_limit(request, services, "stats")
         with services.reader.connect() as connection:
-            facts = load_facts(connection, period)
-            details = ticket_details(connection, [f.id for f in facts])
-        rows = ticket_rows(facts, details, period, services.reference.get())
+            rows = aggregate.ticket_rows(connection, period, services.reference.get())
         cache.put(key, stamp, rows)
     return cast(list[dict[str, Any]], rows)
 

@@ -17,6 +17,7 @@ from portal.db import utcnow
 from portal.directory.models import Category
 from portal.i18n import N_
 from portal.progress import campaigns
+from portal.stats import facts_table  # noqa: F401  (its session hook keeps the figures' facts current)
 from portal.tickets import counts, lifecycle
 from portal.tickets.codes import new_code
 from portal.tickets.forms import CleanReport
