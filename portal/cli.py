@@ -94,6 +94,7 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips: str | None = None) -> None:
+    import logging
     import os
     import shutil
     import signal
@@ -113,15 +114,15 @@ def serve(host: str, port: int, workers: int, reload: bool, forwarded_allow_ips:
         from portal.services import link_warning
 
         logging_config(settings.log_format).configure()  # the workers' own lines: the app's format
+        # Through the log, in its format: a JSON reader of the log must not trip on a bare line.
+        log = logging.getLogger("portal")
         if (warning := link_warning(settings, host)) is not None:
-            print(f"portal: warning: {warning}", file=sys.stderr, flush=True)
+            log.warning(warning)
         if not settings.redis_url and (workers > 1 or not settings.database_url.startswith("sqlite")):
-            print(
-                "portal: warning: PORTAL_REDIS_URL is not set: each process counts the rate limits on its "
-                "own, so several workers or instances let several times the limits through. Set it to a "
-                "Redis shared by every instance (see docs/deploy.md).",
-                file=sys.stderr,
-                flush=True,
+            log.warning(
+                "PORTAL_REDIS_URL is not set: each process counts the rate limits on its own, so several "
+                "workers or instances let several times the limits through. Set it to a Redis shared by "
+                "every instance (see docs/deploy.md)."
             )
         uvicorn.run(
             "portal.app:app_from_env",

@@ -135,7 +135,7 @@ def first_words_of_serve(tmp_path: Path, *arguments: str, **variables: str) -> s
 
 def test_several_workers_without_redis_are_warned_that_each_counts_the_limits_alone(tmp_path: Path) -> None:
     warning = first_words_of_serve(tmp_path, "--workers", "2")
-    assert "warning" in warning and "PORTAL_REDIS_URL is not set" in warning
+    assert '"level": "WARNING"' in warning and "PORTAL_REDIS_URL is not set" in warning
     shared = first_words_of_serve(tmp_path, "--workers", "2", PORTAL_REDIS_URL="redis://127.0.0.1:6379/8")
     assert "PORTAL_REDIS_URL" not in shared
     assert "PORTAL_REDIS_URL" not in first_words_of_serve(tmp_path)  # one process on SQLite: the default
