@@ -117,7 +117,7 @@ def _first_words_of_serve(data_dir: Path, host: str, **variables: str) -> str:
 
 def test_a_start_beyond_this_machine_without_an_address_says_links_are_off(tmp_path: Path) -> None:
     warning = _first_words_of_serve(tmp_path, "0.0.0.0")
-    assert "warning" in warning and "PORTAL_BASE_URL" in warning and "without links" in warning
+    assert '"level": "WARNING"' in warning and "PORTAL_BASE_URL" in warning and "without links" in warning
     configured = _first_words_of_serve(tmp_path, "0.0.0.0", PORTAL_BASE_URL="https://jimei.example.cn")
     assert "PORTAL_BASE_URL" not in configured
     allowed = _first_words_of_serve(tmp_path, "0.0.0.0", PORTAL_ALLOWED_HOSTS="jimei.example.cn")
