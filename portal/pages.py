@@ -128,6 +128,21 @@ def _may_see_private(
     return (in_progress and user.role in PRESS_ROLES) or any(may_see(session, user, t) for t in tickets)
 
 
+@get("/errors/unavailable", sync_to_thread=False)
+def unavailable(request: Request[Any, Any, Any]) -> Response[str]:
+    """What the load balancer shows in place of its own 502 or 504 when an instance dies or does not
+    answer (``error_page`` in docs/deploy.md): in the resident's language, from a working instance,
+    telling what to do with a form that may or may not have arrived."""
+    return render(
+        request,
+        "errors/error.html",
+        {"status": 503, "title_id": UNAVAILABLE, "unavailable": True},
+        status_code=503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+UNAVAILABLE = N_("The portal did not answer in time")
 ACCESS_DENIED = N_("You do not have access to this page")
 ERROR_TITLES = {
     400: N_("Something in the request was not right"),
@@ -174,4 +189,4 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     )
 
 
-route_handlers = [home, privacy, media_file]
+route_handlers = [home, privacy, unavailable, media_file]

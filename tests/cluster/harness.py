@@ -48,7 +48,7 @@ http {{
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
     # Which instance answered each request, and every instance nginx tried for it.
-    log_format upstreams '$request_method $request_uri $status "$upstream_addr" "$upstream_status"';
+    log_format upstreams '"$request" $status "$upstream_addr" "$upstream_status"';
     access_log {folder}/access.log upstreams;
 
     upstream portal {{
@@ -78,6 +78,8 @@ http {{
             # resident's browser, with the form's one-time key.
             proxy_next_upstream error timeout;
             proxy_next_upstream_tries 2;
+            # In place of nginx's own 502 page: the portal's, from an instance that answers.
+            error_page 502 504 /errors/unavailable;
         }}
     }}
 }}
@@ -269,7 +271,8 @@ class Cluster:
         return [Passage.parse(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-LOG_LINE = re.compile(r'^(\S+) (\S+) (\d{3}) "([^"]*)" "([^"]*)"$')
+# "$request" is the request as the client sent it (an error_page's internal GET does not change it).
+LOG_LINE = re.compile(r'^"(\S+) (\S+) [^"]*" (\d{3}) "([^"]*)" "([^"]*)"$')
 
 
 @dataclass(frozen=True)

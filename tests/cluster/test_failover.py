@@ -33,6 +33,7 @@ class Resident:
     client: httpx.AsyncClient
     fields: dict[str, str]
     outcomes: list[int | str] = field(default_factory=list)  # status, or the connection's failure
+    pages: list[str] = field(default_factory=list)  # what each try showed
 
     @property
     def key(self) -> str:
@@ -54,8 +55,10 @@ async def send(resident: Resident, front: str) -> None:
     try:
         sent = await resident.client.post(f"{front}/report", data=resident.fields, files=NO_PHOTO)
         resident.outcomes.append(sent.status_code)
+        resident.pages.append(sent.text)
     except httpx.HTTPError as problem:
         resident.outcomes.append(type(problem).__name__)
+        resident.pages.append("")
 
 
 async def surge_with_a_kill(cluster: Cluster) -> list[Resident]:
@@ -106,7 +109,15 @@ def test_a_surge_of_reports_survives_an_instance_killed_half_way(
     # A report cut off inside the dead instance is not sent to the other by nginx (it may have been
     # stored): the resident's browser gets 502 and sends it again.
     cut = [p for p in passages if p.method == "POST" and p.status == 502]
-    assert cut and all(p.upstreams == (killed.address,) for p in cut)
+    # (After it, nginx asked the survivor for the page it shows instead of its own 502.)
+    assert cut and all(
+        p.upstreams[0] == killed.address and p.upstreams[1:] in ((), (survivor.address,)) for p in cut
+    )
+    # ... and reads, in place of nginx's bare "502 Bad Gateway", the portal's page saying so.
+    shown = [
+        page for r in residents for status, page in zip(r.outcomes, r.pages, strict=True) if status == 502
+    ]
+    assert shown and all("go back and send it again" in page and "nginx" not in page for page in shown)
     assert all(r.answered for r in residents), [r.outcomes for r in residents if not r.answered][:5]
     with engine.connect() as connection:
         stored = Counter(

@@ -139,3 +139,13 @@ def test_several_workers_without_redis_are_warned_that_each_counts_the_limits_al
     shared = first_words_of_serve(tmp_path, "--workers", "2", PORTAL_REDIS_URL="redis://127.0.0.1:6379/8")
     assert "PORTAL_REDIS_URL" not in shared
     assert "PORTAL_REDIS_URL" not in first_words_of_serve(tmp_path)  # one process on SQLite: the default
+
+
+def test_the_load_balancers_error_page_tells_a_resident_to_send_the_form_again(client: PageClient) -> None:
+    for language, words in (
+        ("zh-Hans", "请返回上一页再提交一次"),
+        ("zh-Hant", "請返回上一頁再提交一次"),
+        ("en", "send it again"),
+    ):
+        page = client.get(f"/errors/unavailable?lang={language}")
+        assert page.status_code == 503 and words in page.text and page.headers["cache-control"] == "no-store"
