@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
 
 from portal.settings import Settings
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: a browser test earlier in the same process leaves
+    Playwright's event loop running on this thread, where ``asyncio.run`` may not start another."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as problem:  # handed to the caller's thread
+            outcome["problem"] = problem
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "problem" in outcome:
+        raise outcome["problem"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from portal.tickets.models import Photo, Ticket
 from tests.cluster.harness import NO_PHOTO, Cluster, ReportForm, browser, running_cluster, wait_until
 from tests.conftest import TEST_SECRET
-from tests.live import send_raw
+from tests.live import run_async, send_raw
 
 SURGE = 200
 RETRIES = 3
@@ -95,7 +95,7 @@ def test_a_surge_of_reports_survives_an_instance_killed_half_way(
     with running_cluster(
         database_url, tmp_path, TEST_SECRET, PORTAL_RATE_REPORT=f"{SURGE * 10}/hour"
     ) as cluster:
-        residents = asyncio.run(surge_with_a_kill(cluster))
+        residents = run_async(surge_with_a_kill(cluster))
         killed, survivor = cluster.instances
         assert not killed.running() and survivor.running()
         with browser() as later:

@@ -16,6 +16,7 @@ from portal.tickets.counts import NO_STREET, BoardCount, rebuild_counts
 from portal.tickets.lifecycle import Action, Role, Status
 from portal.tickets.models import Ticket
 from portal.tickets.service import PAGE_SIZE, BoardFilters, Position, board, record_event
+from tests.live import run_async
 from tests.pages import PageClient
 
 
@@ -166,7 +167,7 @@ def test_readers_missing_together_wait_for_one_rendering(app, db: Session, monke
         async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
             return await asyncio.gather(*(client.get("/tickets") for _ in range(8)))
 
-    answers = asyncio.run(readers())
+    answers = run_async(readers())
     assert [a.status_code for a in answers] == [200] * 8 and renders == ["board"]
     assert all("第4号" in a.text for a in answers)
     nonces = {re.search(r'nonce="([^"]+)"', a.text).group(1) for a in answers}  # type: ignore[union-attr]
